@@ -1,0 +1,753 @@
+"""Curation files: read, check and resolve one document's hand-curated extraction.
+
+A curation file (``data/curation/<document-id>.yaml``) names the document's text,
+its layers, the editors' glosses, the mentions of entities, the claims and the
+archive's editorial statements. This module checks every field, places every
+quote in the text (the curator never types an offset) and returns a
+:class:`Curation` that :mod:`kg.compile` turns into RDF. All problems in a file
+are reported together, each with file, line, item and a hint.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.errors import InputError, Problem, ProblemList
+from kg.registry import AGENT_TYPES, MEETING_TYPES, PARTY_TYPES, Registry
+from kg.text import QuoteError, Span, find_all, locate, sentences, sha256_file
+from kg.yamlio import LineDict, LineList, load_file
+
+MODALITIES = ("done", "planned", "conditional", "opinion")
+JUDGEMENTS = ("exceeds", "meets")
+LAYER_KINDS = ("catalogue", "summary", "transcript")
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+CLAIM_FIELDS = (
+    "id", "act", "actor", "counterparty", "issue", "content", "quote", "occurrence", "in",
+    "modality", "date", "time_expression", "time_qualifier", "condition", "manner",
+    "meeting", "responds_to", "assesses", "judgement", "measured_against", "speaker",
+    "heard_by", "inferred", "note",
+)
+# Fields a curator may mark as inferred (the RDF property each one fills).
+INFERABLE = ("act", "actor", "counterparty", "issue", "content", "modality", "date",
+             "condition", "meeting", "responds_to", "speaker", "heard_by")
+DOCUMENT_FIELDS = ("id", "text", "sha256", "title", "date", "sender", "recipients",
+                   "classification", "form", "archive", "collection", "citation", "url",
+                   "language", "negotiation")
+# Descriptive fields of the document that carry a value and a quote.
+QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "classification", "form",
+                          "archive", "collection", "citation", "url")
+
+
+@dataclass
+class Anchor:
+    """A quote placed in the text."""
+
+    quote: str
+    span: Span
+    layer: str
+
+
+@dataclass
+class Layer:
+    name: str
+    label: str
+    author: str
+    span: Span
+
+
+@dataclass
+class Gloss:
+    id: str
+    anchor: Anchor
+    glosses: str
+    statement: str
+    author: str
+
+
+@dataclass
+class Mention:
+    entity: str
+    anchor: Anchor
+    inferred: str | None
+
+
+@dataclass
+class Claim:
+    id: str
+    line: int
+    act: str
+    actors: list[str]
+    counterparties: list[str]
+    issues: list[str]
+    content_label: str
+    content_concerns: list[str]
+    anchors: list[Anchor]
+    modality: str
+    date: datetime.date | None = None
+    time_expression: str | None = None
+    time_qualifier: str | None = None
+    condition: str | None = None
+    manner: str | None = None
+    meeting: str | None = None
+    responds_to: list[str] = field(default_factory=list)
+    assesses: list[str] = field(default_factory=list)
+    judgement: str | None = None
+    measured_against: str | None = None
+    speaker: str | None = None
+    heard_by: str | None = None
+    inferred: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+
+
+@dataclass
+class Editorial:
+    id: str
+    anchor: Anchor
+    statement: str
+    concerns: list[str]
+    corresponds_to: list[str]
+    note: str | None
+
+
+@dataclass
+class DocumentField:
+    name: str
+    value: Any
+    anchor: Anchor
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Curation:
+    """One document's curation, checked and with every quote placed."""
+
+    path: str
+    doc_id: str
+    text_path: Path
+    text: str
+    sha256: str
+    language: str
+    negotiation: str | None
+    fields: dict[str, DocumentField]
+    layers: list[Layer]
+    glosses: list[Gloss]
+    mentions: list[Mention]
+    claims: list[Claim]
+    editorial: list[Editorial]
+
+    @property
+    def sender(self) -> str:
+        return str(self.fields["sender"].value)
+
+    @property
+    def recipients(self) -> list[str]:
+        return list(self.fields["recipients"].value)
+
+    @property
+    def date(self) -> datetime.date:
+        value = self.fields["date"].value
+        assert isinstance(value, datetime.date)
+        return value
+
+    def layers_by_name(self) -> dict[str, Layer]:
+        return {layer.name: layer for layer in self.layers}
+
+    def transcript_sentences(self) -> list[tuple[int, int]]:
+        layer = next(layer for layer in self.layers if layer.name == "transcript")
+        return sentences(self.text, layer.span.start, layer.span.end)
+
+
+class _Reader:
+    """Checks one curation file; collects problems instead of stopping at the first."""
+
+    def __init__(self, path: Path, display: str, registry: Registry,
+                 act_types: dict[str, Any]) -> None:
+        self.path = path
+        self.name = display
+        self.registry = registry
+        self.act_types = act_types
+        self.problems = ProblemList()
+        self.text = ""
+        self.layers: list[Layer] = []
+        self.gloss_spans: list[Span] = []
+
+    # --- helpers ---------------------------------------------------------------
+
+    def problem(self, message: str, line: int | None, item: str | None = None,
+                hint: str | None = None) -> None:
+        self.problems.add(message, self.name, line, item, hint)
+
+    def known_keys(self, data: LineDict, allowed: tuple[str, ...], item: str | None) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                self.problem(f"unknown field {key!r}", data.key_line(key), item,
+                             f"did you mean {close[0]}?" if close
+                             else "allowed: " + ", ".join(allowed))
+
+    def keys(self, value: Any, line: int, item: str | None, what: str,
+             types: frozenset[str] | None, required: bool = False) -> list[str]:
+        """Entity keys from a key or a list of keys, checked against the registry."""
+        if value is None:
+            if required:
+                self.problem(f"missing {what}", line, item, f"name the {what} by registry key")
+            return []
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            self.problem(f"{what} must be a registry key or a list of keys", line, item)
+            return []
+        result = []
+        for key in values:
+            ent = self.registry.get(key)
+            if ent is None:
+                self.problem(f"unknown entity {key!r} in {what}", line, item,
+                             self.registry.suggest(key))
+            elif types is not None and ent.type not in types:
+                self.problem(f"{what} must be a {' or '.join(sorted(types))}, "
+                             f"but {key} is a {ent.type}", line, item)
+            else:
+                result.append(key)
+        if required and not values:
+            self.problem(f"missing {what}", line, item)
+        return result
+
+    def string(self, data: LineDict, key: str, item: str | None,
+               required: bool = False) -> str | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.problem(f"missing {key}", data.line, item)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{key} must be non-empty text", data.key_line(key), item)
+            return None
+        return value
+
+    def date(self, value: Any, line: int, item: str | None) -> datetime.date | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            self.problem(f"invalid date {value!r}", line, item,
+                         "write a calendar date as YYYY-MM-DD, e.g. 1945-07-11")
+            return None
+
+    def layer_of(self, span: Span) -> str | None:
+        best: Layer | None = None
+        for layer in self.layers:
+            if span.within(layer.span) and (
+                    best is None or layer.span.end - layer.span.start
+                    < best.span.end - best.span.start):
+                best = layer
+        return best.name if best else None
+
+    def anchor(self, quote: Any, line: int, item: str | None, *, occurrence: Any = None,
+               within: Any = None) -> Anchor | None:
+        """Place one quote (a string, or a mapping with quote/occurrence/in)."""
+        if isinstance(quote, LineDict):
+            self.known_keys(quote, ("quote", "occurrence", "in"), item)
+            occurrence, within, line = quote.get("occurrence"), quote.get("in"), quote.line
+            quote = quote.get("quote")
+        if quote is None:
+            self.problem("missing quote", line, item,
+                         "copy the exact words of the text that support this")
+            return None
+        if not isinstance(quote, str):
+            self.problem("quote must be text", line, item, "put the words in double quotes")
+            return None
+        if occurrence is not None and (not isinstance(occurrence, int) or occurrence < 1):
+            self.problem(f"occurrence must be a whole number from 1, not {occurrence!r}",
+                         line, item)
+            return None
+        if within is not None and not isinstance(within, str):
+            self.problem("`in` must be text", line, item)
+            return None
+        try:
+            span = locate(self.text, quote, occurrence=occurrence, within=within)
+        except QuoteError as exc:
+            self.problem(exc.message, line, item, exc.hint)
+            return None
+        layer = self.layer_of(span) if self.layers else "text"
+        if layer is None:
+            self.problem(f'quote "{quote}" lies outside every layer', line, item,
+                         "extend a layer in `layers:` or quote words inside one")
+            return None
+        return Anchor(quote, span, layer)
+
+    def anchors(self, data: LineDict, item: str | None) -> list[Anchor]:
+        value = data.get("quote")
+        line = data.key_line("quote")
+        if isinstance(value, LineList):
+            if not value:
+                self.problem("empty quote list", line, item)
+            if "occurrence" in data or "in" in data:
+                self.problem("with a list of quotes, give occurrence/in on each quote",
+                             line, item, "write - {quote: ..., occurrence: 2}")
+            found = [self.anchor(q, value.line, item) for q in value]
+        else:
+            found = [self.anchor(value, line, item, occurrence=data.get("occurrence"),
+                                 within=data.get("in"))]
+        return [a for a in found if a is not None]
+
+    # --- sections ----------------------------------------------------------------
+
+    def read(self) -> Curation:
+        data = load_file(self.path, self.name)
+        if not isinstance(data, LineDict):
+            raise InputError(f"{self.name}: a curation file must be a mapping",
+                             problems=[Problem("expected `document:`, `claims:` ...", self.name, 1)])
+        self.known_keys(data, ("document", "layers", "glosses", "mentions", "defaults",
+                               "claims", "editorial"), None)
+        doc = data.get("document")
+        if not isinstance(doc, LineDict):
+            self.problem("missing `document:` section", data.line, None,
+                         "see README.md, section Adding a document")
+            self.problems.raise_if_any(f"invalid curation file {self.name}")
+        assert isinstance(doc, LineDict)
+        doc_id, text_path, sha = self.read_source(doc)
+        # Without the text no quote can be placed: stop here.
+        self.problems.raise_if_any(f"invalid curation file {self.name}")
+        self.layers = self.read_layers(data.get("layers"), data.key_line("layers"))
+        fields = self.read_document_fields(doc)
+        glosses = self.read_glosses(data.get("glosses"), data.key_line("glosses"))
+        mentions = self.read_mentions(data.get("mentions"), data.key_line("mentions"))
+        defaults = data.get("defaults") or LineDict()
+        claims = self.read_claims(data.get("claims"), data.key_line("claims"), defaults)
+        editorial = self.read_editorial(data.get("editorial"), data.key_line("editorial"),
+                                        {c.id for c in claims})
+        negotiation = None
+        if doc.get("negotiation") is not None:
+            found = self.keys(doc.get("negotiation"), doc.key_line("negotiation"), "document",
+                              "negotiation", frozenset({"Negotiation"}))
+            negotiation = found[0] if found else None
+        language = doc.get("language", "en")
+        self.problems.raise_if_any(f"invalid curation file {self.name}")
+        return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
+                        negotiation, fields, self.layers, glosses, mentions, claims, editorial)
+
+    def read_source(self, doc: LineDict) -> tuple[str, Path, str]:
+        self.known_keys(doc, DOCUMENT_FIELDS, "document")
+        doc_id = self.string(doc, "id", "document", required=True) or ""
+        if doc_id and doc_id != self.path.stem:
+            self.problem(f"document id {doc_id!r} differs from the file name {self.path.stem!r}",
+                         doc.key_line("id"), "document",
+                         "name the curation file <document id>.yaml")
+        rel = self.string(doc, "text", "document", required=True)
+        sha = self.string(doc, "sha256", "document", required=True) or ""
+        if not rel:
+            return doc_id, Path(), sha
+        text_path = (self.path.parent / rel).resolve()
+        try:
+            raw = text_path.read_bytes()
+        except OSError as exc:
+            self.problem(f"cannot read the text {rel}: {exc.strerror}", doc.key_line("text"),
+                         "document", "the path is relative to the curation file")
+            return doc_id, text_path, sha
+        actual = sha256_file(text_path)
+        if sha and actual != sha.lower():
+            self.problem(f"the text {rel} has changed: its SHA-256 is {actual}, "
+                         f"the curation expects {sha}", doc.key_line("sha256"), "document",
+                         "if the change is intended, check every quote against the new text, "
+                         "record the change in data/README.md, then update sha256")
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.problem(f"the text {rel} is not UTF-8", doc.key_line("text"), "document")
+        return doc_id, text_path, sha
+
+    def read_layers(self, value: Any, line: int) -> list[Layer]:
+        if not isinstance(value, LineDict) or "transcript" not in value:
+            self.problem("`layers:` must define at least the transcript layer", line, "layers",
+                         "give from/to quotes for catalogue, summary and transcript")
+            return []
+        layers = []
+        for name, spec in value.items():
+            where = f"layer {name}"
+            if name not in LAYER_KINDS:
+                self.problem(f"unknown layer {name!r}", value.key_line(name), where,
+                             "layers are: " + ", ".join(LAYER_KINDS))
+                continue
+            if not isinstance(spec, LineDict):
+                self.problem("a layer needs label, author, from and to", value.key_line(name),
+                             where)
+                continue
+            self.known_keys(spec, ("label", "author", "from", "to"), where)
+            label = self.string(spec, "label", where, required=True) or name
+            author = self.keys(spec.get("author"), spec.key_line("author"), where, "author",
+                               AGENT_TYPES, required=True)
+            try:
+                first = locate(self.text, str(spec.get("from")))
+                if spec.get("to") == "END":
+                    end = len(self.text.rstrip())
+                else:
+                    last = locate(self.text, str(spec.get("to")),
+                                  region=Span(first.start, len(self.text)))
+                    end = last.end
+            except QuoteError as exc:
+                self.problem(exc.message, spec.line, where, exc.hint)
+                continue
+            if author:
+                layers.append(Layer(name, label, author[0], Span(first.start, end)))
+        return layers
+
+    def read_document_fields(self, doc: LineDict) -> dict[str, DocumentField]:
+        fields: dict[str, DocumentField] = {}
+        for name in QUOTED_DOCUMENT_FIELDS:
+            spec = doc.get(name)
+            line = doc.key_line(name)
+            where = f"document {name}"
+            if spec is None:
+                if name in ("title", "date", "sender", "recipients"):
+                    self.problem(f"missing document {name}", doc.line, "document",
+                                 "give value and quote")
+                continue
+            if not isinstance(spec, LineDict):
+                self.problem(f"{name} needs `value:` and `quote:`", line, where)
+                continue
+            self.known_keys(spec, ("value", "quote", "occurrence", "in", "carrier"), where)
+            anchor = self.anchor(spec.get("quote"), spec.key_line("quote"), where,
+                                 occurrence=spec.get("occurrence"), within=spec.get("in"))
+            value: Any = spec.get("value")
+            extra: dict[str, Any] = {}
+            if name == "date":
+                value = self.date(value, spec.key_line("value"), where)
+            elif name == "sender":
+                found = self.keys(value, spec.key_line("value"), where, "sender", AGENT_TYPES,
+                                  required=True)
+                value = found[0] if found else None
+            elif name == "recipients":
+                value = self.keys(value, spec.key_line("value"), where, "recipients",
+                                  AGENT_TYPES, required=True)
+            elif name in ("archive",):
+                found = self.keys(value, spec.key_line("value"), where, name,
+                                  frozenset({"Organization"}), required=True)
+                value = found[0] if found else None
+            elif name == "collection":
+                found = self.keys(value, spec.key_line("value"), where, name,
+                                  frozenset({"Collection"}), required=True)
+                value = found[0] if found else None
+            elif name == "citation":
+                value = anchor.quote if anchor else None
+            elif value is None or not isinstance(value, str):
+                self.problem(f"{name} needs a text `value:`", spec.line, where)
+            if name == "form" and spec.get("carrier") is not None:
+                found = self.keys(spec.get("carrier"), spec.key_line("carrier"), where,
+                                  "carrier", AGENT_TYPES)
+                extra["carrier"] = found[0] if found else None
+            if anchor is not None and value is not None:
+                fields[name] = DocumentField(name, value, anchor, extra)
+        return fields
+
+    def read_glosses(self, value: Any, line: int) -> list[Gloss]:
+        if value is None:
+            return []
+        if not isinstance(value, LineDict):
+            self.problem("`glosses:` needs pattern, author and items", line, "glosses")
+            return []
+        self.known_keys(value, ("pattern", "author", "items"), "glosses")
+        author = self.keys(value.get("author"), value.key_line("author"), "glosses", "author",
+                           AGENT_TYPES, required=True)
+        items = value.get("items") or LineList()
+        glosses: list[Gloss] = []
+        seen: set[str] = set()
+        for item in items:
+            if not isinstance(item, LineDict):
+                self.problem("each gloss needs id, quote, glosses and statement", items.line,
+                             "glosses")
+                continue
+            gid = self.string(item, "id", "gloss", required=True) or "?"
+            where = f"gloss {gid}"
+            self.known_keys(item, ("id", "quote", "occurrence", "in", "glosses", "statement"),
+                            where)
+            if gid in seen:
+                self.problem(f"duplicate gloss id {gid!r}", item.line, where)
+            seen.add(gid)
+            anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
+                                 occurrence=item.get("occurrence"), within=item.get("in"))
+            target = self.keys(item.get("glosses"), item.key_line("glosses"), where, "glosses",
+                               None, required=True)
+            statement = self.string(item, "statement", where, required=True)
+            if anchor and target and statement and author:
+                glosses.append(Gloss(gid, anchor, target[0], statement, author[0]))
+                self.gloss_spans.append(anchor.span)
+        pattern = value.get("pattern")
+        transcript = next((layer for layer in self.layers if layer.name == "transcript"), None)
+        if pattern and transcript:
+            try:
+                regex = re.compile(str(pattern))
+            except re.error as exc:
+                self.problem(f"bad gloss pattern: {exc}", value.key_line("pattern"), "glosses")
+                return glosses
+            for match in regex.finditer(self.text, transcript.span.start, transcript.span.end):
+                if Span(match.start(), match.end()) not in self.gloss_spans:
+                    self.problem(f'editorial gloss "{match.group()}" at offset {match.start()} '
+                                 "is not curated", value.key_line("items"), "glosses",
+                                 "add it under glosses: items: with what it glosses")
+        return glosses
+
+    def read_mentions(self, value: Any, line: int) -> list[Mention]:
+        mentions: list[Mention] = []
+        if value is None:
+            return mentions
+        if not isinstance(value, LineList):
+            self.problem("`mentions:` must be a list", line, "mentions")
+            return mentions
+        for item in value:
+            if not isinstance(item, LineDict):
+                self.problem("each mention needs quote and entity", value.line, "mentions")
+                continue
+            quote = item.get("quote")
+            where = f"mention {quote!r}"
+            self.known_keys(item, ("quote", "entity", "all", "occurrence", "in", "inferred"),
+                            where)
+            ent = self.keys(item.get("entity"), item.key_line("entity"), where, "entity", None,
+                            required=True)
+            inferred = item.get("inferred")
+            if inferred is not None and not isinstance(inferred, str):
+                self.problem("inferred must be the reason, as text", item.key_line("inferred"),
+                             where)
+                inferred = None
+            if item.get("all"):
+                if not isinstance(quote, str) or not quote:
+                    self.problem("missing quote", item.line, where)
+                    continue
+                starts = find_all(self.text, quote)
+                if not starts:
+                    try:
+                        locate(self.text, quote)
+                    except QuoteError as exc:
+                        self.problem(exc.message, item.key_line("quote"), where, exc.hint)
+                    continue
+                anchors = []
+                for start in starts:
+                    span = Span(start, start + len(quote))
+                    layer = self.layer_of(span)
+                    if layer is not None:
+                        anchors.append(Anchor(quote, span, layer))
+            else:
+                found = self.anchor(quote, item.key_line("quote"), where,
+                                    occurrence=item.get("occurrence"), within=item.get("in"))
+                anchors = [found] if found else []
+            for anchor in anchors:
+                if ent:
+                    mentions.append(Mention(ent[0], anchor, inferred))
+        spans: dict[tuple[int, int], str] = {}
+        for mention in mentions:
+            key = (mention.anchor.span.start, mention.anchor.span.end)
+            if key in spans and spans[key] != mention.entity:
+                self.problem(f'the words "{mention.anchor.quote}" at {key[0]} are said to mean '
+                             f"both {spans[key]} and {mention.entity}", value.line, "mentions",
+                             "narrow one of the mentions with occurrence or in")
+            spans[key] = mention.entity
+        unique = {(m.anchor.span.start, m.anchor.span.end, m.entity): m for m in mentions}
+        return sorted(unique.values(), key=lambda m: (m.anchor.span.start, m.anchor.span.end))
+
+    def read_claims(self, value: Any, line: int, defaults: LineDict) -> list[Claim]:
+        if not isinstance(value, LineList) or not value:
+            self.problem("`claims:` must be a non-empty list", line, "claims")
+            return []
+        if not isinstance(defaults, LineDict):
+            self.problem("`defaults:` must be a mapping", line, "defaults")
+            defaults = LineDict()
+        self.known_keys(defaults, ("speaker", "heard_by", "inferred"), "defaults")
+        default_inferred = defaults.get("inferred") or {}
+        raw: list[LineDict] = []
+        ids: dict[str, int] = {}
+        for item in value:
+            if not isinstance(item, LineDict):
+                self.problem("each claim must be a mapping", value.line, "claims")
+                continue
+            cid = item.get("id")
+            if not isinstance(cid, str) or not ID.match(cid):
+                self.problem(f"claim id {cid!r} is missing or invalid", item.line, "claim",
+                             "give each claim an id of letters, digits, - or _")
+                continue
+            if cid in ids:
+                self.problem(f"duplicate claim id {cid!r} (first on line {ids[cid]})",
+                             item.key_line("id"), f"claim {cid}")
+                continue
+            ids[cid] = item.line
+            raw.append(item)
+        claims = []
+        for item in raw:
+            claim = self.read_claim(item, defaults, default_inferred, set(ids))
+            if claim is not None:
+                claims.append(claim)
+        return claims
+
+    def read_claim(self, item: LineDict, defaults: LineDict, default_inferred: Any,
+                   claim_ids: set[str]) -> Claim | None:
+        cid = str(item["id"])
+        where = f"claim {cid}"
+        self.known_keys(item, CLAIM_FIELDS, where)
+        act = item.get("act")
+        if act not in self.act_types:
+            close = difflib.get_close_matches(str(act), list(self.act_types), n=1)
+            self.problem(f"unknown act type {act!r}", item.key_line("act"), where,
+                         f"did you mean {close[0]}?" if close
+                         else "act types: " + ", ".join(sorted(self.act_types)))
+        actors = self.keys(item.get("actor"), item.key_line("actor"), where, "actor",
+                           PARTY_TYPES, required=True)
+        counterparties = self.keys(item.get("counterparty"), item.key_line("counterparty"),
+                                   where, "counterparty", PARTY_TYPES)
+        issues = self.keys(item.get("issue"), item.key_line("issue"), where, "issue",
+                           frozenset({"Issue"}), required=True)
+        content = item.get("content")
+        label, concerns = "", []
+        if not isinstance(content, LineDict) or not isinstance(content.get("label"), str):
+            self.problem("content needs a label (what is demanded, offered, conceded...)",
+                         item.key_line("content"), where,
+                         "write content: {label: ..., concerns: [keys]}")
+        else:
+            self.known_keys(content, ("label", "concerns"), where)
+            label = content["label"]
+            concerns = self.keys(content.get("concerns"), content.key_line("concerns"), where,
+                                 "concerns", None)
+        anchors = self.anchors(item, where)
+        for anchor in anchors:
+            if anchor.layer != "transcript":
+                self.problem(f'quote "{anchor.quote}" is in the {anchor.layer} layer, '
+                             "not the transcript", item.key_line("quote"), where,
+                             "claims rest on the document's own words; the archive's words "
+                             "go under `editorial:`")
+            for gloss in self.gloss_spans:
+                if anchor.span.overlaps(gloss):
+                    self.problem(f'quote "{anchor.quote}" runs across the editorial gloss '
+                                 f'"{self.text[gloss.start:gloss.end]}"', item.key_line("quote"),
+                                 where, "split the quote into a list of two quotes around it")
+        modality = item.get("modality")
+        if modality not in MODALITIES:
+            self.problem(f"unknown modality {modality!r}", item.key_line("modality"), where,
+                         "modality: " + ", ".join(MODALITIES))
+        date = self.date(item.get("date"), item.key_line("date"), where)
+        meeting = self.keys(item.get("meeting"), item.key_line("meeting"), where, "meeting",
+                            MEETING_TYPES)
+        responds = self.claim_refs(item, "responds_to", claim_ids, where)
+        assesses = self.claim_refs(item, "assesses", claim_ids, where)
+        judgement = item.get("judgement")
+        if judgement is not None and judgement not in JUDGEMENTS:
+            self.problem(f"unknown judgement {judgement!r}", item.key_line("judgement"), where,
+                         "judgement: " + ", ".join(JUDGEMENTS))
+        measured = self.keys(item.get("measured_against"), item.key_line("measured_against"),
+                             where, "measured_against", frozenset({"Instrument"}))
+        if act == "Assessment" and (judgement is None or not assesses or not measured):
+            self.problem("an Assessment needs assesses, judgement and measured_against",
+                         item.line, where)
+        inferred: dict[str, str] = {}
+        speaker_value = item.get("speaker", defaults.get("speaker"))
+        heard_value = item.get("heard_by", defaults.get("heard_by"))
+        if isinstance(default_inferred, dict):
+            for key, reason in default_inferred.items():
+                if key not in item and key in defaults:
+                    inferred[key] = str(reason)
+        declared = item.get("inferred")
+        if declared is not None:
+            if not isinstance(declared, LineDict):
+                self.problem("inferred must map fields to reasons", item.key_line("inferred"),
+                             where)
+            else:
+                for key, reason in declared.items():
+                    if key not in INFERABLE:
+                        self.problem(f"cannot mark {key!r} as inferred",
+                                     declared.key_line(key), where,
+                                     "inferable: " + ", ".join(INFERABLE))
+                    elif not isinstance(reason, str) or not reason.strip():
+                        self.problem(f"give the reason the {key} is inferred",
+                                     declared.key_line(key), where)
+                    elif key not in item and key not in defaults:
+                        self.problem(f"{key} is marked inferred but has no value",
+                                     declared.key_line(key), where)
+                    else:
+                        inferred[key] = reason
+        speaker = self.keys(speaker_value, item.key_line("speaker"), where, "speaker",
+                            AGENT_TYPES)
+        heard = self.keys(heard_value, item.key_line("heard_by"), where, "heard_by",
+                          AGENT_TYPES)
+        texts = {}
+        for key in ("time_expression", "time_qualifier", "condition", "manner", "note"):
+            texts[key] = self.string(item, key, where)
+        if not speaker and "speaker" in inferred:
+            del inferred["speaker"]
+        if not heard and "heard_by" in inferred:
+            del inferred["heard_by"]
+        if not anchors or act not in self.act_types or modality not in MODALITIES:
+            return None
+        return Claim(
+            id=cid, line=item.line, act=str(act), actors=actors, counterparties=counterparties,
+            issues=issues, content_label=label, content_concerns=concerns, anchors=anchors,
+            modality=str(modality), date=date, time_expression=texts["time_expression"],
+            time_qualifier=texts["time_qualifier"], condition=texts["condition"],
+            manner=texts["manner"], meeting=meeting[0] if meeting else None,
+            responds_to=responds, assesses=assesses,
+            judgement=str(judgement) if judgement else None,
+            measured_against=measured[0] if measured else None,
+            speaker=speaker[0] if speaker else None, heard_by=heard[0] if heard else None,
+            inferred=inferred, note=texts["note"])
+
+    def claim_refs(self, item: LineDict, key: str, claim_ids: set[str], where: str) -> list[str]:
+        value = item.get(key)
+        if value is None:
+            return []
+        values = [value] if isinstance(value, str) else value
+        result = []
+        for ref in values if isinstance(values, list) else []:
+            if ref not in claim_ids:
+                close = difflib.get_close_matches(str(ref), list(claim_ids), n=1)
+                self.problem(f"{key} names unknown claim {ref!r}", item.key_line(key), where,
+                             f"did you mean {close[0]}?" if close else "use a claim id of this file")
+            else:
+                result.append(ref)
+        return result
+
+    def read_editorial(self, value: Any, line: int, claim_ids: set[str]) -> list[Editorial]:
+        if value is None:
+            return []
+        if not isinstance(value, LineList):
+            self.problem("`editorial:` must be a list", line, "editorial")
+            return []
+        result = []
+        seen: set[str] = set()
+        for item in value:
+            if not isinstance(item, LineDict):
+                self.problem("each editorial statement needs id, quote and statement",
+                             value.line, "editorial")
+                continue
+            eid = self.string(item, "id", "editorial", required=True) or "?"
+            where = f"editorial {eid}"
+            if eid in seen or eid in claim_ids:
+                self.problem(f"duplicate id {eid!r}", item.key_line("id"), where)
+            seen.add(eid)
+            self.known_keys(item, ("id", "quote", "occurrence", "in", "statement", "concerns",
+                                   "corresponds_to", "note"), where)
+            anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
+                                 occurrence=item.get("occurrence"), within=item.get("in"))
+            if anchor and anchor.layer == "transcript":
+                self.problem("an editorial statement must quote the archive's words "
+                             "(catalogue or summary), not the transcript",
+                             item.key_line("quote"), where)
+                anchor = None
+            statement = self.string(item, "statement", where, required=True)
+            concerns = self.keys(item.get("concerns"), item.key_line("concerns"), where,
+                                 "concerns", None)
+            corresponds = self.claim_refs(item, "corresponds_to", claim_ids, where)
+            if anchor and statement:
+                result.append(Editorial(eid, anchor, statement, concerns, corresponds,
+                                        self.string(item, "note", where)))
+        return result
+
+
+def load_curation(path: Path, registry: Registry, act_types: dict[str, Any],
+                  display: str | None = None) -> Curation:
+    """Read, check and resolve one curation file (raises :class:`InputError`)."""
+    return _Reader(path, display or str(path), registry, act_types).read()
