@@ -1,0 +1,81 @@
+# dipkg: build, check and query the knowledge graph of diplomatic documents.
+#
+#   make run     set up, build the graph, infer, validate, print the answers
+#   make test    set up, run the whole test suite
+#
+# Stages are file targets: `make` rebuilds only what changed. Every recipe's
+# command writes its outputs atomically (temporary file, then rename), so a
+# failed step leaves the previous good files in place.
+
+# --- Paths and tools ---------------------------------------------------------
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+KG       := $(BIN)/kg
+BUILD    := build
+STAMP    := $(VENV)/.installed
+
+DATA      := data/entities.yaml $(wildcard data/curation/*.yaml) $(wildcard data/text/*.txt)
+ONTOLOGY  := ontology/dip.ttl
+SHAPES    := ontology/shapes.ttl
+RULES     := $(wildcard ontology/rules/*.rq)
+QUERIES   := $(wildcard queries/*.rq)
+CODE      := $(wildcard kg/*.py)
+
+ASSERTED  := $(BUILD)/asserted.trig $(BUILD)/asserted.nq $(BUILD)/asserted.ttl \
+             $(BUILD)/asserted.nt $(BUILD)/asserted.jsonld $(BUILD)/context.jsonld
+INFERRED  := $(BUILD)/inferred.trig $(BUILD)/inferred.nq $(BUILD)/inferred.ttl \
+             $(BUILD)/inferred.nt $(BUILD)/inferred.jsonld
+VALIDATION := $(BUILD)/validation.ttl
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.PHONY: help run test setup build infer validate report bench serve lint clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- Setup ---------------------------------------------------------------------
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(STAMP) ## Create .venv and install the project with its test tools
+
+# --- Pipeline ------------------------------------------------------------------
+$(ASSERTED) &: $(DATA) $(ONTOLOGY) $(CODE) $(STAMP)
+	$(KG) build
+
+$(INFERRED) &: $(BUILD)/asserted.trig $(ONTOLOGY) $(RULES) $(CODE) $(STAMP)
+	$(KG) infer
+
+$(VALIDATION): $(BUILD)/asserted.trig $(BUILD)/inferred.trig $(SHAPES) $(ONTOLOGY) $(CODE) $(STAMP)
+	$(KG) validate --quiet
+
+build: $(ASSERTED) ## Compile curation into build/asserted.*
+infer: $(INFERRED) ## Derive build/inferred.* with OWL RL and the status rules
+validate: $(VALIDATION) ## Validate with SHACL; writes build/validation.ttl
+
+report: $(VALIDATION) $(QUERIES) ## Print who conceded what and what remains disputed
+	$(KG) report
+
+run: report ## Set up, build, infer, validate and print the answers (the main job)
+
+test: $(STAMP) ## Set up and run the whole test suite
+	$(BIN)/pytest
+
+bench: $(STAMP) ## Time and peak memory of each stage on the corpus
+	$(KG) bench
+
+serve: $(INFERRED) ## Start a local Oxigraph server with the graph loaded (Ctrl-C stops it)
+	$(KG) serve
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check kg tests
+	$(BIN)/mypy
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf $(BUILD)

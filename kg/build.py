@@ -1,0 +1,87 @@
+"""The build stage: curation + text + registry + ontology -> the asserted graph files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from kg.compile import Corpus, Coverage, compile_corpus, coverage, load_corpus
+from kg.errors import InputError
+from kg.export import context_document, graph_files, write_atomically
+
+ASSERTED = "asserted"
+
+
+@dataclass
+class Paths:
+    """Where the project's inputs and outputs live (relative to the working directory)."""
+
+    data: Path = Path("data")
+    ontology: Path = Path("ontology")
+    queries: Path = Path("queries")
+    build: Path = Path("build")
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.ontology / "dip.ttl"
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.ontology / "shapes.ttl"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.ontology / "rules"
+
+    @property
+    def asserted(self) -> Path:
+        return self.build / f"{ASSERTED}.trig"
+
+    @property
+    def inferred(self) -> Path:
+        return self.build / "inferred.trig"
+
+
+def load_ontology(path: Path) -> Graph:
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except FileNotFoundError:
+        raise InputError(f"ontology file {path} not found",
+                         hint="run kg from the project folder, or pass --ontology") from None
+    except Exception as exc:  # rdflib raises several parser exception types
+        raise InputError(f"cannot parse {path}: {exc}",
+                         hint="check the Turtle syntax near the position given") from None
+    return graph
+
+
+@dataclass
+class BuildResult:
+    corpus: Corpus
+    graphs: dict[URIRef, Graph]
+    coverage: list[Coverage]
+    files: list[Path]
+
+    @property
+    def triples(self) -> int:
+        return sum(len(g) for g in self.graphs.values())
+
+
+def build(paths: Paths) -> BuildResult:
+    """Compile the corpus and write ``build/asserted.*`` and ``build/context.jsonld``.
+
+    Nothing is written if any input is invalid.
+    """
+    ontology = load_ontology(paths.ontology_file)
+    corpus = load_corpus(paths.data, ontology)
+    dataset = compile_corpus(corpus, ontology)
+    graphs = {URIRef(str(g.identifier)): g for g in dataset.graphs() if len(g)}
+    files = graph_files(paths.build / ASSERTED, graphs)
+    files[paths.build / "context.jsonld"] = json.dumps(context_document(), indent=2,
+                                                         sort_keys=True) + "\n"
+    write_atomically(files)
+    return BuildResult(corpus, graphs, [coverage(c) for c in corpus.curations],
+                       sorted(files))
