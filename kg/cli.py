@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kg import __version__
 from kg.build import Paths
-from kg.errors import EXIT_OK, EXIT_USAGE, KgError
+from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, EXIT_USAGE, KgError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -60,6 +60,41 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_infer(args: argparse.Namespace) -> int:
+    from kg.build import load_ontology
+    from kg.reason import infer
+
+    paths = _paths(args)
+    result = infer(paths.asserted, load_ontology(paths.ontology_file), paths.rules_dir,
+                   paths.build)
+    rules = ", ".join(f"{name}: {count}" for name, count in result.rules.items())
+    sys.stdout.write(f"OWL RL derived {result.owl} triples; rules derived {rules}; "
+                     f"wrote {len(result.graph)} inferred triples to "
+                     + ", ".join(str(f) for f in result.files) + "\n")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kg.validate import validate_files
+
+    paths = _paths(args)
+    data = args.files or [paths.asserted, paths.inferred]
+    report = args.report if args.report else (None if args.files else paths.build / "validation.ttl")
+    result = validate_files(data, paths.shapes_file, paths.ontology_file, report, args.inference)
+    out = sys.stdout
+    shown = [f for f in result.findings if not (args.quiet and f.severity != "Violation")]
+    for finding in shown:
+        out.write(finding.render() + "\n\n")
+    counts = {}
+    for finding in result.findings:
+        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()))
+    verdict = "conforms" if result.conforms else "does NOT conform"
+    where = f"; report written to {report}" if report else ""
+    out.write(f"SHACL: the graph {verdict} ({summary or 'no findings'}){where}\n")
+    return EXIT_OK if result.conforms else EXIT_NOT_CONFORMING
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kg",
@@ -80,6 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
     add("build", cmd_build,
         "Compile texts, curation and registry into build/asserted.{trig,nq,ttl,nt,jsonld}; "
         "print coverage.", "kg build")
+    add("infer", cmd_infer,
+        "Derive build/inferred.* from build/asserted.trig with OWL 2 RL (owlrl) and the "
+        "status rules in ontology/rules/.", "kg infer")
+    validate = add("validate", cmd_validate,
+                   "Validate build/asserted + build/inferred against ontology/shapes.ttl; "
+                   "exit 0 if the graph conforms, 1 if not.",
+                   "kg validate            # or: kg validate tests/shapes/ClaimShape.fail.ttl")
+    validate.add_argument("files", nargs="*", type=Path,
+                          help="data files to validate instead of the build outputs")
+    validate.add_argument("--report", type=Path, metavar="FILE",
+                          help="where to write the SHACL report as Turtle "
+                               "(default: build/validation.ttl)")
+    validate.add_argument("--inference", choices=["none", "rdfs", "owlrl"], default="none",
+                          help="inference pyshacl runs first (default none: the build's "
+                               "inferred graph is already included)")
+    validate.add_argument("--quiet", action="store_true", help="print violations only")
     return parser
 
 

@@ -82,8 +82,8 @@ def trig(graphs: Mapping[URIRef, Graph]) -> str:
     for name in sorted(graphs):
         prefixes, body = _body(turtle(plain(graphs[name])))
         prefix_lines.update(prefixes)
-        indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
-        blocks.append(f"<{name}> {{\n{indented}\n}}\n")
+        # No re-indentation: it would change the content of multi-line literals.
+        blocks.append(f"<{name}> {{\n{body}\n}}\n")
     return "\n".join(sorted(prefix_lines)) + "\n\n" + "\n".join(blocks)
 
 

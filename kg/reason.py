@@ -1,0 +1,128 @@
+"""The inference stage: OWL 2 RL closure plus the project's status rules.
+
+What is derived is kept apart from what was curated: ``build/inferred.*`` holds
+only new triples, in the named graph ``graph/inferred``. owlrl expands the graph
+it is given in place, so it works on a copy. Its output is cleaned before
+anything is written: no generalized triples (literal subjects), no reflexive
+``owl:sameAs``, no axioms about the vocabularies themselves, only statements
+about the project's own resources.
+
+The status rules are SPARQL CONSTRUCT queries in ``ontology/rules/*.rq``, run in
+file-name order over the asserted graph plus the OWL RL closure; each rule sees
+what earlier rules derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import owlrl
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF
+
+from kg.errors import InputError
+from kg.export import graph_files, is_generalized, plain, read_dataset, write_atomically
+from kg.namespace import ID, INFERRED_GRAPH
+from kg.sparql import OxigraphEngine
+
+INFERRED = "inferred"
+# Types every resource gets in OWL RL; they tell a reader nothing.
+TRIVIAL_TYPES = {OWL.Thing, URIRef("http://www.w3.org/2000/01/rdf-schema#Resource")}
+
+
+@dataclass
+class Rule:
+    path: Path
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def load_rules(rules_dir: Path) -> list[Rule]:
+    rules = []
+    for path in sorted(rules_dir.glob("*.rq")):
+        rules.append(Rule(path, path.read_text(encoding="utf-8")))
+    return rules
+
+
+def _keep(triple: tuple[object, object, object]) -> bool:
+    s, p, o = triple
+    if is_generalized(triple):  # type: ignore[arg-type]
+        return False
+    if not str(s).startswith(str(ID)):
+        return False
+    if p == OWL.sameAs and s == o:
+        return False
+    return not (p == RDF.type and o in TRIVIAL_TYPES)
+
+
+def owl_rl_closure(asserted: Graph, ontology: Graph) -> Graph:
+    """New triples the OWL 2 RL rules derive from asserted + ontology (cleaned)."""
+    work = Graph()
+    for triple in asserted:
+        work.add(triple)
+    for triple in ontology:
+        work.add(triple)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False,
+                           axiomatic_triples=False, datatype_axioms=False).expand(work)
+    derived = Graph()
+    for triple in work:
+        if triple not in asserted and triple not in ontology and _keep(triple):
+            derived.add(triple)
+    return derived
+
+
+def apply_rules(base: Graph, rules: list[Rule]) -> Graph:
+    """Run the CONSTRUCT rules over ``base``; return what they derive that is new."""
+    derived = Graph()
+    for rule in rules:
+        engine = OxigraphEngine.from_graph(_union(base, derived))
+        try:
+            result = engine.construct(rule.text)
+        except InputError as exc:
+            raise InputError(f"rule {rule.path} failed: {exc.message}", hint=exc.hint) from None
+        for triple in result:
+            if triple not in base and not isinstance(triple[0], Literal):
+                derived.add(triple)
+    return derived
+
+
+def _union(*graphs: Graph) -> Graph:
+    union = Graph()
+    for graph in graphs:
+        for triple in graph:
+            union.add(triple)
+    return union
+
+
+@dataclass
+class InferResult:
+    owl: int
+    rules: dict[str, int]
+    graph: Graph
+    files: list[Path]
+
+
+def infer(asserted_file: Path, ontology: Graph, rules_dir: Path, out_dir: Path) -> InferResult:
+    """Derive and write ``out_dir/inferred.*``."""
+    dataset = read_dataset(asserted_file)
+    asserted = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        asserted.add((s, p, o))
+    closure = owl_rl_closure(asserted, ontology)
+    rules = load_rules(rules_dir)
+    counts: dict[str, int] = {}
+    base = _union(asserted, closure, ontology)
+    derived = Graph()
+    for rule in rules:
+        new = apply_rules(_union(base, derived), [rule])
+        counts[rule.name] = len(new)
+        for triple in new:
+            derived.add(triple)
+    inferred = plain(t for t in _union(closure, derived) if _keep(t))
+    files = graph_files(out_dir / INFERRED, {INFERRED_GRAPH: inferred})
+    write_atomically(files)
+    return InferResult(len(closure), counts, inferred, sorted(files))
