@@ -13,7 +13,8 @@ from pathlib import Path
 
 from kg import __version__
 from kg.build import Paths
-from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, EXIT_USAGE, KgError
+from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, EXIT_USAGE, KgError, UsageError
+from kg.sparql import Engine
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -89,10 +90,79 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for finding in result.findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()))
-    verdict = "conforms" if result.conforms else "does NOT conform"
+    conforms = result.conforms
+    if not args.files:
+        from kg.queries import list_queries, run
+
+        engine = embedded_engine(paths)
+        for stored in list_queries(paths.queries):
+            if not stored.is_violation_check:
+                continue
+            rows = run(stored, engine)
+            if rows.rows:
+                conforms = False
+                from kg.sparql import to_table
+
+                out.write(f"Violation: check {stored.name} returned {len(rows.rows)} row(s): "
+                          f"{stored.summary}\n{to_table(rows)}\n")
+    verdict = "conforms" if conforms else "does NOT conform"
     where = f"; report written to {report}" if report else ""
     out.write(f"SHACL: the graph {verdict} ({summary or 'no findings'}){where}\n")
-    return EXIT_OK if result.conforms else EXIT_NOT_CONFORMING
+    return EXIT_OK if conforms else EXIT_NOT_CONFORMING
+
+
+def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:
+    """The built graph (asserted + inferred + ontology) in an embedded engine."""
+    from kg.namespace import ONTOLOGY_GRAPH
+    from kg.sparql import OxigraphEngine, RdflibEngine
+
+    chosen: OxigraphEngine | RdflibEngine = (
+        OxigraphEngine() if engine == "oxigraph" else RdflibEngine())
+    for path in (paths.build / "asserted.nq", paths.build / "inferred.nq"):
+        chosen.load_file(path)
+    chosen.load_file(paths.ontology_file, ONTOLOGY_GRAPH)
+    return chosen
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from kg.queries import bind, find_query, list_queries, run
+    from kg.sparql import FORMATTERS
+
+    paths = _paths(args)
+    if args.list:
+        for stored in list_queries(paths.queries):
+            params = " ".join(f"[--param {p.name}=...]" if p.optional else f"--param {p.name}=..."
+                              for p in stored.params.values())
+            sys.stdout.write(f"{stored.name} {params}\n    {stored.summary}\n")
+        return EXIT_OK
+    if not args.query:
+        raise UsageError("name a stored query or a .rq file",
+                         hint="kg query --list shows the stored queries")
+    stored = find_query(args.query, paths.queries)
+    bindings = bind(stored, args.param)
+    if args.endpoint:
+        from kg.cli_store import engine_from_args
+
+        engine: Engine = engine_from_args(args)
+    else:
+        engine = embedded_engine(paths, args.engine)
+    results = run(stored, engine, bindings)
+    text = FORMATTERS[args.format](results)
+    if args.output:
+        from kg.export import write_atomically
+
+        write_atomically({args.output: text})
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kg.report import report
+
+    paths = _paths(args)
+    sys.stdout.write(report(paths, embedded_engine(paths)))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +201,29 @@ def build_parser() -> argparse.ArgumentParser:
                           help="inference pyshacl runs first (default none: the build's "
                                "inferred graph is already included)")
     validate.add_argument("--quiet", action="store_true", help="print violations only")
+    query = add("query", cmd_query,
+                "Run a stored query (queries/NAME.rq) or any .rq file on the built graph, "
+                "or on a triplestore with --endpoint.",
+                "kg query who-conceded-what --param party=stalin --format csv")
+    query.add_argument("query", nargs="?", metavar="NAME|FILE",
+                       help="stored query name (see --list) or path to a .rq file")
+    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="bind a declared parameter (repeatable); IRIs may be registry keys")
+    query.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
+                       help="table for a terminal (default), or a SPARQL 1.1 results format")
+    query.add_argument("--engine", choices=["oxigraph", "rdflib"], default="oxigraph",
+                       help="embedded engine (default oxigraph; rdflib gives the same answers, "
+                            "slower)")
+    query.add_argument("-o", "--output", type=Path, metavar="FILE",
+                       help="write the results to FILE instead of standard output")
+    query.add_argument("--list", action="store_true", help="list the stored queries")
+    from kg.cli_store import add_endpoint_options, register
+
+    add_endpoint_options(query)
+    add("report", cmd_report,
+        "Print who conceded what to whom and what remains disputed, with each side's "
+        "position and the supporting quotes (the end of `make run`).", "kg report")
+    register(add)
     return parser
 
 

@@ -19,6 +19,8 @@ from kg.namespace import (DIP, ENTITIES_GRAPH, OA, SCHEMA, document, document_gr
 from kg.registry import Registry, load_registry, registry_graph
 
 CONTEXT_CHARS = 32
+# Joins the quotes of a statement that rests on several passages (dip:quote).
+QUOTE_JOINER = " \u2026 "
 
 MODALITY = {"done": DIP.Done, "planned": DIP.Planned, "conditional": DIP.Conditional,
             "opinion": DIP.Opinion}
@@ -170,6 +172,7 @@ class _DocumentCompiler:
             self.add(node, RDFS.label, Literal(f"editorial gloss {gloss.anchor.quote}", lang="en"))
             glossed = Anchor(gloss.anchor.quote, gloss.anchor.span, "glosses")
             self.add(node, DIP.evidence, self.anchor(URIRef(f"{node}/anchor"), glossed))
+            self.add(node, DIP.quote, Literal(gloss.anchor.quote))
         for item in self.cur.editorial:
             node = self.node("editorial", item.id)
             self.add(node, RDF.type, DIP.EditorialStatement)
@@ -180,6 +183,7 @@ class _DocumentCompiler:
             self.add(node, DIP.speaker, entity(archive))
             self.add(node, DIP.statedIn, self.doc)
             self.add(node, DIP.evidence, self.anchor(URIRef(f"{node}/anchor"), item.anchor))
+            self.add(node, DIP.quote, Literal(item.anchor.quote))
             for key in item.concerns:
                 self.add(node, DIP.concerns, entity(key))
             for cid in item.corresponds_to:
@@ -292,6 +296,7 @@ class _DocumentCompiler:
         self.add(node, DIP.statedIn, self.doc)
         for number, anchor in enumerate(claim.anchors, 1):
             self.add(node, DIP.evidence, self.anchor(URIRef(f"{node}/anchor/{number}"), anchor))
+        self.add(node, DIP.quote, Literal(QUOTE_JOINER.join(a.quote for a in claim.anchors)))
         for field, reason in sorted(claim.inferred.items()):
             self.inference(node, field, FIELD_PROPERTY[field], reason)
 

@@ -122,6 +122,7 @@ class DIP(DefinedNamespace):
     party: URIRef
     place: URIRef
     ploverCategory: URIRef
+    quote: URIRef
     reason: URIRef
     recipient: URIRef
     reportedBy: URIRef

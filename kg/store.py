@@ -178,6 +178,9 @@ def resolve_endpoints(endpoint: str | None, profile: Profile, *, gsp_url: str | 
     query = url(query_url, profile.query_path, "--query-url")
     update = url(update_url, profile.update_path, "--update-url")
     needed = [("--query-url", query)] + ([] if for_query else [("--gsp-url", gsp)])
+    if any(u is None for _, u in needed) and not base and profile.gsp_path is not None:
+        raise UsageError(f"--profile {profile.name} needs --endpoint URL (the store's base URL)",
+                         hint=profile.note)
     if any(u is None for _, u in needed):
         missing = " and ".join(o for o, u in needed if u is None)
         raise UsageError(f"--profile {profile.name} needs {missing}"
@@ -331,7 +334,7 @@ class StoreClient:
 
     def request(self, method: str, url: str, *, what: str,
                 params: Mapping[str, str] | None = None,
-                data: bytes | Sequence[tuple[str, str]] | None = None,
+                data: bytes | list[tuple[str, str]] | None = None,
                 headers: Mapping[str, str] | None = None, retry: bool = True,
                 ok: Iterable[int] = ()) -> requests.Response:
         """One HTTP request, retried on transient failures; any failure is a RemoteError.
@@ -553,8 +556,8 @@ def read_parts(build_dir: Path, ontology_dir: Path,
         before = set(store.named_graphs())
         _load_file(store, path, ox.RdfFormat.TRIG, "run `kg build` and `kg infer` first "
                    "(or pass --build-dir)")
-        for graph in set(store.named_graphs()) - before:
-            sources[graph.value] = path
+        for name in set(store.named_graphs()) - before:
+            sources[str(name.value)] = path
         if any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
             raise InputError(f"{path} has triples outside any named graph",
                              hint="rebuild with `kg build` / `kg infer`")
@@ -578,6 +581,7 @@ def read_parts(build_dir: Path, ontology_dir: Path,
         triples = [q.triple for q in store.quads_for_pattern(None, None, None,
                                                               ox.NamedNode(graph))]
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        assert data is not None
         parts.append(Part(rebase(graph, ""), sources[graph], data, len(triples)))
     return parts
 
