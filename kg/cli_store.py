@@ -49,7 +49,8 @@ def add_endpoint_options(parser: argparse.ArgumentParser, *, required: bool = Fa
     group = parser.add_argument_group(
         "triplestore", "Credentials: KG_STORE_USER and KG_STORE_PASSWORD, or ~/.netrc.")
     group.add_argument("--endpoint", required=required, metavar="URL",
-                       help="the store's base URL (required except for --profile generic), e.g. http://127.0.0.1:7878 (Oxigraph), "
+                       help="the store's base URL (required except for --profile "
+                            "generic), e.g. http://127.0.0.1:7878 (Oxigraph), "
                             "http://127.0.0.1:8890 (Virtuoso), http://127.0.0.1:3030/ds "
                             "(Fuseki dataset)")
     group.add_argument("--profile", choices=sorted(PROFILES), default="oxigraph",

@@ -176,6 +176,7 @@ class _Reader:
         self.text = ""
         self.layers: list[Layer] = []
         self.gloss_spans: list[Span] = []
+        self.claim_ids: set[str] = set()
 
     # --- helpers ---------------------------------------------------------------
 
@@ -325,7 +326,7 @@ class _Reader:
         defaults = data.get("defaults") or LineDict()
         claims = self.read_claims(data.get("claims"), data.key_line("claims"), defaults)
         editorial = self.read_editorial(data.get("editorial"), data.key_line("editorial"),
-                                        {c.id for c in claims})
+                                        self.claim_ids)
         negotiation = None
         if doc.get("negotiation") is not None:
             found = self.keys(doc.get("negotiation"), doc.key_line("negotiation"), "document",
@@ -579,6 +580,7 @@ class _Reader:
                 continue
             ids[cid] = item.line
             raw.append(item)
+        self.claim_ids = set(ids)
         claims = []
         for item in raw:
             claim = self.read_claim(item, defaults, default_inferred, set(ids))

@@ -7,10 +7,12 @@ Header lines (before the query)::
     #+ param: party iri optional - only concessions by this party (registry key or IRI)
 
 ``columns`` must list the projected variables in order (a test checks it).
-Parameters are bound as RDF terms by the engine (pyoxigraph substitutions,
-rdflib initBindings); for a remote endpoint, which has no binding API in the
-SPARQL 1.1 Protocol, the term is serialised by rdflib (escaped) into a VALUES
-block at the start of the WHERE clause -- user text is never pasted into the query.
+Parameters are bound as RDF terms, never pasted as text: the value is first
+turned into a term of the declared kind (an IRI, a date, a string...), then
+rdflib's engine binds it with ``initBindings``, while Oxigraph (embedded or a
+remote endpoint, where the SPARQL 1.1 Protocol has no binding API) receives it
+as a ``VALUES`` block at the start of the WHERE clause, serialised and escaped
+by rdflib's ``n3()``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,20 @@ def find_oxigraph() -> Path:
                           "package) in this environment")
 
 
+def check_port_free(port: int) -> None:
+    """A usage error if something already listens on 127.0.0.1:``port``.
+
+    Without this check, ``kg serve`` could find another server answering on the port
+    and load the graph into it.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(f"port {port} is already in use on 127.0.0.1",
+                             hint="pass another --port, or stop what listens there") from None
+
+
 class OxigraphProcess:
     """A running ``oxigraph serve``; stop it with :meth:`stop`."""
 
@@ -63,8 +78,10 @@ class OxigraphProcess:
         return self.process.pid
 
     def log_tail(self, limit: int = 500) -> str:
+        """The server's output, without a Rust backtrace, on one line."""
         self._log.seek(0)
-        return " ".join(self._log.read().decode("utf-8", "replace").split())[-limit:]
+        text = self._log.read().decode("utf-8", "replace").split("Stack backtrace:")[0]
+        return " ".join(text.split())[-limit:]
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
         """Seconds until the server answers a query; raises if it exits or never answers."""
@@ -82,7 +99,7 @@ class OxigraphProcess:
             try:
                 response = requests.get(f"{self.url}/query", params={"query": "ASK {}"},
                                         timeout=(0.5, 2.0))
-                if response.ok:
+                if response.ok and self.process.poll() is None:
                     return time.monotonic() - started
             except requests.RequestException:
                 pass
@@ -145,6 +162,7 @@ def serve(build_dir: Path, ontology_dir: Path, *, port: int = DEFAULT_PORT,
     try:
         with _sigterm_stops():
             try:
+                check_port_free(port)
                 server = OxigraphProcess(location, port)
                 server.wait_ready()
                 client: StoreClient = connect(server.url, "oxigraph", auth="none")

@@ -135,10 +135,13 @@ class OxigraphEngine:
             raise InputError(f"cannot parse {path}: {exc}") from None
 
     def _query(self, query: str, bindings: Mapping[str, Term] | None = None) -> Any:
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        # pyoxigraph's own substitutions require the variable to be projected, which
+        # a parameter often is not; bind through an escaped VALUES block instead.
+        from kg.queries import inline_values
+
+        text = inline_values(query, dict(bindings)) if bindings else query
         try:
-            return self.store.query(query, use_default_graph_as_union=True,
-                                    substitutions=subs or None)
+            return self.store.query(text, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise _syntax(exc) from None
 

@@ -1,0 +1,147 @@
+"""Bad input: each mistake a curator can make gets a clear message, exit code 3, no output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Project
+
+CURATION = Path("curation") / "1945-07-11-harriman-soong.yaml"
+
+
+def break_curation(project: Project, old: str, new: str) -> Path:
+    path = project.data / CURATION
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in the curation file"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def build_fails(project: Project, capsys: pytest.CaptureFixture[str]) -> str:
+    code = project.run("build")
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.startswith("Error: ")
+    assert "Traceback" not in err
+    assert not project.build.exists(), "a failed build must write nothing"
+    return err
+
+
+def test_yaml_syntax_error_names_file_and_line(scratch: Project,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "  - id: c09\n    act: Demand",
+                          "  - id: c09\n    act: Demand: insists")
+    err = build_fails(scratch, capsys)
+    assert "YAML syntax error" in err
+    line = line_of(path, "act: Demand: insists")
+    assert f"{CURATION.name}:{line}: mapping values are not allowed here" in err
+
+
+def test_unknown_entity(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "  - id: c09\n    act: Demand\n    actor: stalin",
+                          "  - id: c09\n    act: Demand\n    actor: staline")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "actor: staline")
+    assert f"{CURATION.name}:{line}: claim c09: unknown entity 'staline' in actor" in err
+    assert "did you mean stalin?" in err
+
+
+def test_unknown_act_type(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "  - id: c09\n    act: Demand", "  - id: c09\n    act: Demmand")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "act: Demmand")
+    assert f"{CURATION.name}:{line}: claim c09: unknown act type 'Demmand'" in err
+    assert "did you mean Demand?" in err
+
+
+def test_missing_quote(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    break_curation(scratch, '    quote: "Stalin still insists on a majority of the directors"\n',
+                   "")
+    err = build_fails(scratch, capsys)
+    assert "claim c09: missing quote" in err
+    assert "copy the exact words" in err
+
+
+def test_quote_not_in_text_suggests_the_nearest_passage(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, '"Stalin still insists on a majority of the directors"',
+                          '"Stalin still insisted on a majority of directors"')
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "Stalin still insisted on a majority")
+    assert (f'{CURATION.name}:{line}: claim c09: quote not found in the text: '
+            '"Stalin still insisted on a majority of directors"') in err
+    assert 'the nearest passage in the text is "Stalin still insists on a majority of the' in err
+
+
+def test_ambiguous_quote(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, '    quote: "which Soong has resisted"',
+                          '    quote: "Stalin still insists"')
+    err = build_fails(scratch, capsys)
+    line = line_of(path, 'quote: "Stalin still insists"')
+    assert f'{CURATION.name}:{line}: claim c10: ambiguous quote: "Stalin still insists" occurs 2 times' in err
+    assert "occurrence: N" in err
+
+
+def test_invalid_date(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "    date: 1945-07-12\n    time_expression: tomorrow night",
+                          "    date: 1945-07-32\n    time_expression: tomorrow night")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "date: 1945-07-32")
+    assert f"{CURATION.name}:{line}: claim c20: invalid date '1945-07-32'" in err
+    assert "YYYY-MM-DD" in err
+
+
+def test_changed_source_text_fails_the_checksum(scratch: Project,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    text = scratch.data / "text" / "1945-07-11-harriman-soong.txt"
+    text.write_bytes(text.read_bytes().replace(b"tomorrow night", b"tomorrow morning"))
+    err = build_fails(scratch, capsys)
+    assert "the text ../text/1945-07-11-harriman-soong.txt has changed" in err
+    assert "update sha256" in err
+
+
+def test_quote_across_an_editorial_gloss(scratch: Project,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    break_curation(scratch, '''    quote:
+      - "Stalin still insists that the military zone under Russian control should include Dairen"
+      - "as well as Port Arthur"''', '    quote: "should include Dairen [Dalian] as well as Port Arthur"')
+    err = build_fails(scratch, capsys)
+    assert 'claim c12: quote "should include Dairen [Dalian] as well as Port Arthur" runs across the editorial gloss "[Dalian]"' in err
+
+
+def test_failed_build_keeps_the_previous_good_outputs(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    assert scratch.run("build") == 0
+    before = {p.name: p.read_bytes() for p in scratch.build.iterdir()}
+    break_curation(scratch, "    act: Demand", "    act: Nonsense")
+    assert scratch.run("build") == 3
+    assert "unknown act type 'Nonsense'" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in scratch.build.iterdir()} == before
+
+
+def test_all_problems_are_reported_together(scratch: Project,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    break_curation(scratch, "    act: Demand", "    act: Nonsense")
+    break_curation(scratch, "    actor: soong", "    actor: nobody")
+    err = build_fails(scratch, capsys)
+    assert "2 problem(s)" in err
+    assert "unknown act type 'Nonsense'" in err and "unknown entity 'nobody'" in err
+
+
+def test_registry_errors_name_the_line(scratch: Project,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    registry = scratch.data / "entities.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace(
+        "stalin:\n  type: Person", "stalin:\n  type: Persona", 1), encoding="utf-8")
+    err = build_fails(scratch, capsys)
+    assert f"entities.yaml:{line_of(registry, 'type: Persona')}: stalin: unknown type 'Persona'" in err
+    assert "did you mean Person?" in err
