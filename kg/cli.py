@@ -165,6 +165,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kg.bench import bench, render
+
+    sys.stdout.write(render(bench(_paths(args), args.copies, not args.no_rdflib)))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kg",
@@ -224,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Print who conceded what to whom and what remains disputed, with each side's "
         "position and the supporting quotes (the end of `make run`).", "kg report")
     register(add)
+    bench_cmd = add("bench", cmd_bench,
+                    "Print the time and peak memory of each stage on the corpus, and on N "
+                    "copies of it (ratios against the 1-copy run and against Oxigraph).",
+                    "kg bench --copies 10")
+    bench_cmd.add_argument("--copies", type=int, default=5, metavar="N",
+                           help="also run every stage on N copies of the corpus (default 5)")
+    bench_cmd.add_argument("--no-rdflib", action="store_true",
+                           help="skip the rdflib query baseline (slow on many copies)")
     return parser
 
 

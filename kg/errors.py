@@ -27,7 +27,7 @@ EXIT_REMOTE = 4
 class Problem:
     """One thing wrong with an input, located as precisely as we can.
 
-    >>> print(Problem("quote not found", "data/x.yaml", 12, "c03", "check the spelling"))
+    >>> print(Problem("quote not found", "data/x.yaml", 12, "claim c03", "check the spelling"))
     data/x.yaml:12: claim c03: quote not found
       hint: check the spelling
     """

@@ -1,0 +1,153 @@
+"""``kg bench``: time and peak memory of each stage, on the corpus and on N copies of it.
+
+Figures, not verdicts: the machine is shared and noisy, so the command prints what it
+measured and ratios against baselines measured in the same run -- the same stage on
+one copy of the corpus (to show how cost grows with the number of documents) and
+rdflib's SPARQL engine against Oxigraph's (to show why queries run on Oxigraph).
+Memory is the process's peak resident set size after the stage (getrusage), and how
+much the stage raised it; it includes native memory (Oxigraph). tracemalloc is not
+used: it slows Python code several times over and would distort the timings.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import resource
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+
+from kg.build import Paths, load_ontology
+from kg.compile import compile_corpus, load_corpus
+from kg.export import graph_files, write_atomically
+from kg.namespace import ONTOLOGY_GRAPH
+from kg.queries import list_queries, run
+from kg.reason import apply_rules, load_rules, owl_rl_closure
+from kg.sparql import OxigraphEngine, RdflibEngine
+from kg.validate import validate_graph
+
+
+@dataclass
+class Measure:
+    stage: str
+    copies: int
+    seconds: float
+    peak_mib: float
+    growth_mib: float
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def measure(stage: str, copies: int, work: Callable[[], Any]) -> tuple[Measure, Any]:
+    before = _peak_rss_mib()
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    after = _peak_rss_mib()
+    return Measure(stage, copies, seconds, after, after - before), result
+
+
+def replicate(data: Path, target: Path, copies: int) -> Path:
+    """A corpus of ``copies`` copies of every document (new ids, same text and claims)."""
+    shutil.copytree(data / "text", target / "text")
+    shutil.copy(data / "entities.yaml", target / "entities.yaml")
+    (target / "curation").mkdir()
+    for path in sorted((data / "curation").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for n in range(copies):
+            doc_id = path.stem if n == 0 else f"{path.stem}-copy{n}"
+            copy = text.replace(f"  id: {path.stem}\n", f"  id: {doc_id}\n", 1)
+            (target / "curation" / f"{doc_id}.yaml").write_text(copy, encoding="utf-8")
+    return target
+
+
+def run_stages(paths: Paths, data: Path, copies: int, with_rdflib: bool) -> list[Measure]:
+    ontology = load_ontology(paths.ontology_file)
+    shapes = Graph().parse(paths.shapes_file, format="turtle")
+    out: list[Measure] = []
+
+    def compile_all() -> Any:
+        return compile_corpus(load_corpus(data, ontology), ontology)
+
+    m, dataset = measure("compile", copies, compile_all)
+    out.append(m)
+    graphs = {URIRef(str(g.identifier)): g for g in dataset.graphs() if len(g)}
+    with tempfile.TemporaryDirectory() as tmp:
+        m, _ = measure("write 5 formats", copies,
+                       lambda: write_atomically(graph_files(Path(tmp) / "asserted", graphs)))
+        out.append(m)
+    asserted = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        asserted.add((s, p, o))
+    m, closure = measure("infer: OWL RL (owlrl)", copies,
+                         lambda: owl_rl_closure(asserted, ontology))
+    out.append(m)
+    base = Graph()
+    for graph in (asserted, closure, ontology):
+        for triple in graph:
+            base.add(triple)
+    m, derived = measure("infer: status rules", copies,
+                         lambda: apply_rules(base, load_rules(paths.rules_dir)))
+    out.append(m)
+    data_graph = Graph()
+    for graph in (asserted, closure, derived):
+        for triple in graph:
+            data_graph.add(triple)
+    m, _ = measure("validate (pyshacl)", copies,
+                   lambda: validate_graph(data_graph, shapes, ontology))
+    out.append(m)
+    queries = list_queries(paths.queries)
+    with tempfile.TemporaryDirectory() as tmp:
+        nq = Path(tmp) / "all.nq"
+        full = Graph()
+        for graph in (asserted, closure, derived):
+            for triple in graph:
+                full.add(triple)
+        nq.write_text(full.serialize(format="nt"), encoding="utf-8")
+        engines: list[tuple[str, Any]] = [("oxigraph", OxigraphEngine())]
+        if with_rdflib:
+            engines.append(("rdflib", RdflibEngine()))
+        for name, engine in engines:
+            engine.load_file(nq)
+            engine.load_file(paths.ontology_file, ONTOLOGY_GRAPH)
+            m, _ = measure(f"queries x{len(queries)}: {name}", copies,
+                           lambda engine=engine: [run(q, engine) for q in queries])
+            out.append(m)
+    return out
+
+
+def bench(paths: Paths, copies: int, with_rdflib: bool = True) -> list[Measure]:
+    """Each stage on the corpus as it is, then on ``copies`` copies of it."""
+    results = run_stages(paths, paths.data, 1, with_rdflib)
+    if copies > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = replicate(paths.data, Path(tmp) / "data", copies)
+            results += run_stages(paths, data, copies, with_rdflib)
+    return results
+
+
+def render(results: list[Measure]) -> str:
+    base = {m.stage: m for m in results if m.copies == 1}
+    oxigraph = {m.copies: m for m in results if m.stage.endswith(": oxigraph")}
+    lines = [f"{'stage':30} {'docs':>5} {'seconds':>9} {'peak RSS MiB':>13} {'(+stage)':>9}  "
+             "ratio"]
+    for m in results:
+        ratio = ""
+        if m.copies > 1 and m.stage in base and base[m.stage].seconds > 0:
+            per_doc = m.seconds / base[m.stage].seconds / m.copies
+            ratio = f"{m.seconds / base[m.stage].seconds:6.1f}x the 1-document time " \
+                    f"({per_doc:.2f} per document)"
+        if m.stage.endswith(": rdflib") and oxigraph.get(m.copies):
+            ratio = f"{m.seconds / oxigraph[m.copies].seconds:6.1f}x Oxigraph"
+        lines.append(f"{m.stage:30} {m.copies:>5} {m.seconds:>9.3f} {m.peak_mib:>13.1f} "
+                     f"{m.growth_mib:>+9.1f}  {ratio}")
+    return "\n".join(lines) + "\n"
