@@ -11,11 +11,11 @@ used: it slows Python code several times over and would distort the timings.
 
 from __future__ import annotations
 
+import resource
 import shutil
+import sys
 import tempfile
 import time
-import resource
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,20 +107,23 @@ def run_stages(paths: Paths, data: Path, copies: int, with_rdflib: bool) -> list
     out.append(m)
     queries = list_queries(paths.queries)
     with tempfile.TemporaryDirectory() as tmp:
-        nq = Path(tmp) / "all.nq"
+        nt = Path(tmp) / "all.nt"
         full = Graph()
         for graph in (asserted, closure, derived):
             for triple in graph:
                 full.add(triple)
-        nq.write_text(full.serialize(format="nt"), encoding="utf-8")
+        nt.write_text(full.serialize(format="nt"), encoding="utf-8")
         engines: list[tuple[str, Any]] = [("oxigraph", OxigraphEngine())]
         if with_rdflib:
             engines.append(("rdflib", RdflibEngine()))
         for name, engine in engines:
-            engine.load_file(nq)
+            engine.load_file(nt)
             engine.load_file(paths.ontology_file, ONTOLOGY_GRAPH)
-            m, _ = measure(f"queries x{len(queries)}: {name}", copies,
-                           lambda engine=engine: [run(q, engine) for q in queries])
+
+            def ask_all(engine: Any = engine) -> list[Any]:
+                return [run(q, engine) for q in queries]
+
+            m, _ = measure(f"queries x{len(queries)}: {name}", copies, ask_all)
             out.append(m)
     return out
 

@@ -80,16 +80,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     paths = _paths(args)
     data = args.files or [paths.asserted, paths.inferred]
-    report = args.report if args.report else (None if args.files else paths.build / "validation.ttl")
+    default_report = None if args.files else paths.build / "validation.ttl"
+    report = args.report or default_report
     result = validate_files(data, paths.shapes_file, paths.ontology_file, report, args.inference)
     out = sys.stdout
     shown = [f for f in result.findings if not (args.quiet and f.severity != "Violation")]
     for finding in shown:
         out.write(finding.render() + "\n\n")
-    counts = {}
+    counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
-    summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()))
+    summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}"
+                        for k, n in sorted(counts.items()))
     conforms = result.conforms
     if not args.files:
         from kg.queries import list_queries, run

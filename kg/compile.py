@@ -14,8 +14,16 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.curation import Anchor, Claim, Curation, load_curation
 from kg.errors import InputError, Problem
-from kg.namespace import (DIP, ENTITIES_GRAPH, OA, SCHEMA, document, document_graph, entity,
-                          in_document)
+from kg.namespace import (
+    DIP,
+    ENTITIES_GRAPH,
+    OA,
+    SCHEMA,
+    document,
+    document_graph,
+    entity,
+    in_document,
+)
 from kg.registry import Registry, load_registry, registry_graph
 
 CONTEXT_CHARS = 32
@@ -312,8 +320,9 @@ def compile_corpus(corpus: Corpus, ontology: Graph) -> Dataset:
     for cur in corpus.curations:
         if cur.doc_id in seen:
             raise InputError("two curation files describe the same document",
-                             problems=[Problem(f"document id {cur.doc_id!r} also in {seen[cur.doc_id]}",
-                                               cur.path, None, "document")])
+                             problems=[Problem(f"document id {cur.doc_id!r} also in "
+                                               f"{seen[cur.doc_id]}", cur.path, None,
+                                               "document")])
         seen[cur.doc_id] = cur.path
     dataset = Dataset()
     _copy(registry_graph(corpus.registry), dataset.graph(ENTITIES_GRAPH))

@@ -307,7 +307,8 @@ class _Reader:
         data = load_file(self.path, self.name)
         if not isinstance(data, LineDict):
             raise InputError(f"{self.name}: a curation file must be a mapping",
-                             problems=[Problem("expected `document:`, `claims:` ...", self.name, 1)])
+                             problems=[Problem("expected `document:`, `claims:` ...",
+                                               self.name, 1)])
         self.known_keys(data, ("document", "layers", "glosses", "mentions", "defaults",
                                "claims", "editorial"), None)
         doc = data.get("document")
@@ -707,7 +708,8 @@ class _Reader:
             if ref not in claim_ids:
                 close = difflib.get_close_matches(str(ref), list(claim_ids), n=1)
                 self.problem(f"{key} names unknown claim {ref!r}", item.key_line(key), where,
-                             f"did you mean {close[0]}?" if close else "use a claim id of this file")
+                             f"did you mean {close[0]}?" if close
+                             else "use a claim id of this file")
             else:
                 result.append(ref)
         return result

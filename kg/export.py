@@ -69,7 +69,8 @@ def turtle(graph: Graph) -> str:
 
 def _body(text: str) -> tuple[list[str], str]:
     """Split longturtle output into its PREFIX lines and its body."""
-    prefixes, body = [], []
+    prefixes: list[str] = []
+    body: list[str] = []
     for line in text.splitlines():
         (prefixes if line.startswith("PREFIX ") else body).append(line)
     return prefixes, "\n".join(body).strip("\n")

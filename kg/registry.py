@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from kg.errors import ProblemList
 from kg.namespace import DIP, entity
-from kg.yamlio import LineDict, LineList, load_file
+from kg.yamlio import LineDict, load_file
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 

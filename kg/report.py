@@ -8,11 +8,11 @@ and who says so.
 from __future__ import annotations
 
 import textwrap
-from collections import OrderedDict
+from collections.abc import Mapping
 
 from kg.build import Paths
 from kg.queries import find_query, run
-from kg.sparql import Engine, Results
+from kg.sparql import Engine, Results, Term
 
 WIDTH = 96
 
@@ -22,9 +22,23 @@ def _wrap(text: str, indent: str) -> str:
                          subsequent_indent=" " * len(indent))
 
 
-def _cell(results: Results, row: dict[str, object], name: str) -> str:
+def _text(row: Mapping[str, Term | None], name: str) -> str:
     value = row.get(name)
     return "" if value is None else str(value)
+
+
+def _concession(row: Mapping[str, Term | None]) -> list[str]:
+    date, counterpart = _text(row, "date"), _text(row, "counterpart")
+    when = f" on {date}" if date else " (date not stated)"
+    to = f" to {counterpart}" if counterpart else ""
+    return [
+        _wrap(f"{_text(row, 'conceder')} conceded{to}{when}, on {_text(row, 'issue')}: "
+              f"{_text(row, 'concession')}.", "  * "),
+        _wrap(f'"{_text(row, "quote")}"', "      "),
+        _wrap(f"{_text(row, 'speaker')}'s account, reported by {_text(row, 'reportedBy')} "
+              f"[{_text(row, 'document')}]", "      -- "),
+        "",
+    ]
 
 
 def render(concessions: Results, disputed: Results) -> str:
@@ -32,27 +46,19 @@ def render(concessions: Results, disputed: Results) -> str:
     if not concessions.rows:
         out.append("  (no concessions reported)")
     for row in concessions.rows:
-        get = lambda name: _cell(concessions, row, name)  # noqa: E731
-        when = f" on {get('date')}" if get("date") else " (date not stated)"
-        to = f" to {get('counterpart')}" if get("counterpart") else ""
-        out.append(_wrap(f"{get('conceder')} conceded{to}{when}, on {get('issue')}: "
-                         f"{get('concession')}.", "  * "))
-        out.append(_wrap(f'"{get("quote")}"', "      "))
-        out.append(_wrap(f"{get('speaker')}'s account, reported by {get('reportedBy')} "
-                         f"[{get('document')}]", "      -- "))
-        out.append("")
+        out.extend(_concession(row))
     out += ["WHAT REMAINS DISPUTED, AND WHERE EACH SIDE STANDS", ""]
-    by_issue: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
+    by_issue: dict[str, list[Mapping[str, Term | None]]] = {}
     for row in disputed.rows:
-        by_issue.setdefault(_cell(disputed, row, "issue"), []).append(row)
+        by_issue.setdefault(_text(row, "issue"), []).append(row)
     if not by_issue:
         out.append("  (no disputed issues)")
-    for issue, rows in by_issue.items():
+    for issue, positions in by_issue.items():
         out.append(f"  * {issue}")
-        for row in rows:
-            get = lambda name, row=row: _cell(disputed, row, name)  # noqa: E731
-            out.append(_wrap(f"{get('party')} ({get('act')}): {get('position')}", "      "))
-            out.append(_wrap(f'"{get("quote")}"', "          "))
+        for position in positions:
+            out.append(_wrap(f"{_text(position, 'party')} ({_text(position, 'act')}): "
+                             f"{_text(position, 'position')}", "      "))
+            out.append(_wrap(f'"{_text(position, "quote")}"', "          "))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -192,9 +192,10 @@ class RdflibEngine:
             line = getattr(exc, "lineno", None)
             raise SyntaxProblem(f"SPARQL syntax error: {exc}", line) from None
         variables = [str(v) for v in result.vars or []]
-        rows = []
+        rows: list[dict[str, Term | None]] = []
         for row in result:
-            rows.append({var: row[var] for var in variables})  # type: ignore[index]
+            values = row.asdict()  # type: ignore[union-attr]
+            rows.append({var: values.get(var) for var in variables})
         return Results(variables, rows)
 
     def construct(self, query: str) -> Graph:

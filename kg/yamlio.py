@@ -87,7 +87,8 @@ def load_text(text: str, name: str) -> Any:
         raise InputError(
             "YAML syntax error",
             problems=[Problem(str(problem), name, line, None,
-                              "check indentation, colons and quotes on that line or the one above")],
+                              "check indentation, colons and quotes on that line "
+                              "or the one above")],
         ) from None
 
 

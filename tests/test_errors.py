@@ -87,7 +87,8 @@ def test_ambiguous_quote(scratch: Project, capsys: pytest.CaptureFixture[str]) -
                           '    quote: "Stalin still insists"')
     err = build_fails(scratch, capsys)
     line = line_of(path, 'quote: "Stalin still insists"')
-    assert f'{CURATION.name}:{line}: claim c10: ambiguous quote: "Stalin still insists" occurs 2 times' in err
+    assert (f'{CURATION.name}:{line}: claim c10: ambiguous quote: "Stalin still insists" '
+            "occurs 2 times") in err
     assert "occurrence: N" in err
 
 
@@ -111,11 +112,14 @@ def test_changed_source_text_fails_the_checksum(scratch: Project,
 
 def test_quote_across_an_editorial_gloss(scratch: Project,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    break_curation(scratch, '''    quote:
-      - "Stalin still insists that the military zone under Russian control should include Dairen"
-      - "as well as Port Arthur"''', '    quote: "should include Dairen [Dalian] as well as Port Arthur"')
+    split = ('    quote:\n'
+             '      - "Stalin still insists that the military zone under Russian control '
+             'should include Dairen"\n'
+             '      - "as well as Port Arthur"')
+    across = '"should include Dairen [Dalian] as well as Port Arthur"'
+    break_curation(scratch, split, f"    quote: {across}")
     err = build_fails(scratch, capsys)
-    assert 'claim c12: quote "should include Dairen [Dalian] as well as Port Arthur" runs across the editorial gloss "[Dalian]"' in err
+    assert f'claim c12: quote {across} runs across the editorial gloss "[Dalian]"' in err
 
 
 def test_failed_build_keeps_the_previous_good_outputs(
@@ -143,5 +147,6 @@ def test_registry_errors_name_the_line(scratch: Project,
     registry.write_text(registry.read_text(encoding="utf-8").replace(
         "stalin:\n  type: Person", "stalin:\n  type: Persona", 1), encoding="utf-8")
     err = build_fails(scratch, capsys)
-    assert f"entities.yaml:{line_of(registry, 'type: Persona')}: stalin: unknown type 'Persona'" in err
+    line = line_of(registry, "type: Persona")
+    assert f"entities.yaml:{line}: stalin: unknown type 'Persona'" in err
     assert "did you mean Person?" in err
