@@ -82,7 +82,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     data = args.files or [paths.asserted, paths.inferred]
     default_report = None if args.files else paths.build / "validation.ttl"
     report = args.report or default_report
-    result = validate_files(data, paths.shapes_file, paths.ontology_file, report, args.inference)
+    hint = "check the file name" if args.files else "run `make run` (or kg build, kg infer) first"
+    result = validate_files(data, paths.shapes_file, paths.ontology_file, report, args.inference,
+                            hint)
     out = sys.stdout
     shown = [f for f in result.findings if not (args.quiet and f.severity != "Violation")]
     for finding in shown:
@@ -141,7 +143,14 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise UsageError("name a stored query or a .rq file",
                          hint="kg query --list shows the stored queries")
     stored = find_query(args.query, paths.queries)
-    bindings = bind(stored, args.param)
+    keys = None
+    if any(p.kind == "iri" for p in stored.params.values()) and args.param:
+        from kg.registry import load_registry
+
+        registry_file = paths.data / "entities.yaml"
+        if registry_file.exists():
+            keys = set(load_registry(registry_file).entities)
+    bindings = bind(stored, args.param, keys)
     if args.endpoint:
         from kg.cli_store import engine_from_args
 
@@ -204,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", type=Path,
                           help="data files to validate instead of the build outputs")
     validate.add_argument("--report", type=Path, metavar="FILE",
-                          help="where to write the SHACL report as Turtle "
-                               "(default: build/validation.ttl)")
+                          help="where to write the SHACL report as Turtle (default: "
+                               "build/validation.ttl when validating the build; none for "
+                               "files given on the command line)")
     validate.add_argument("--inference", choices=["none", "rdfs", "owlrl"], default="none",
                           help="inference pyshacl runs first (default none: the build's "
                                "inferred graph is already included)")
@@ -213,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = add("query", cmd_query,
                 "Run a stored query (queries/NAME.rq) or any .rq file on the built graph, "
                 "or on a triplestore with --endpoint.",
-                "kg query who-conceded-what --param party=stalin --format csv")
+                "kg query who-conceded-what --param actor=stalin --format csv")
     query.add_argument("query", nargs="?", metavar="NAME|FILE",
                        help="stored query name (see --list) or path to a .rq file")
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",

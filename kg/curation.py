@@ -177,6 +177,7 @@ class _Reader:
         self.layers: list[Layer] = []
         self.gloss_spans: list[Span] = []
         self.claim_ids: set[str] = set()
+        self.reasons: dict[str, str] = {}
 
     # --- helpers ---------------------------------------------------------------
 
@@ -309,8 +310,9 @@ class _Reader:
             raise InputError(f"{self.name}: a curation file must be a mapping",
                              problems=[Problem("expected `document:`, `claims:` ...",
                                                self.name, 1)])
-        self.known_keys(data, ("document", "layers", "glosses", "mentions", "defaults",
-                               "claims", "editorial"), None)
+        self.known_keys(data, ("document", "reasons", "layers", "glosses", "mentions",
+                               "defaults", "claims", "editorial"), None)
+        self.read_reasons(data.get("reasons"), data.key_line("reasons"))
         doc = data.get("document")
         if not isinstance(doc, LineDict):
             self.problem("missing `document:` section", data.line, None,
@@ -337,6 +339,24 @@ class _Reader:
         self.problems.raise_if_any(f"invalid curation file {self.name}")
         return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
                         negotiation, fields, self.layers, glosses, mentions, claims, editorial)
+
+    def read_reasons(self, value: Any, line: int) -> None:
+        """Named reasons, so one inference stated once can be cited by many claims."""
+        if value is None:
+            return
+        if not isinstance(value, LineDict):
+            self.problem("`reasons:` must map names to reasons", line, "reasons")
+            return
+        for name, text in value.items():
+            if not isinstance(text, str) or len(text.strip()) < 10:
+                self.problem(f"reason {name!r} must be a sentence", value.key_line(name),
+                             "reasons")
+            else:
+                self.reasons[str(name)] = text
+
+    def reason(self, text: str) -> str:
+        """A reason as written, or the named reason it cites."""
+        return self.reasons.get(text.strip(), text)
 
     def read_source(self, doc: LineDict) -> tuple[str, Path, str]:
         self.known_keys(doc, DOCUMENT_FIELDS, "document")
@@ -520,6 +540,8 @@ class _Reader:
                 self.problem("inferred must be the reason, as text", item.key_line("inferred"),
                              where)
                 inferred = None
+            if inferred is not None:
+                inferred = self.reason(inferred)
             if item.get("all"):
                 if not isinstance(quote, str) or not quote:
                     self.problem("missing quote", item.line, where)
@@ -653,7 +675,7 @@ class _Reader:
         if isinstance(default_inferred, dict):
             for key, reason in default_inferred.items():
                 if key not in item and key in defaults:
-                    inferred[key] = str(reason)
+                    inferred[key] = self.reason(str(reason))
         declared = item.get("inferred")
         if declared is not None:
             if not isinstance(declared, LineDict):
@@ -672,7 +694,7 @@ class _Reader:
                         self.problem(f"{key} is marked inferred but has no value",
                                      declared.key_line(key), where)
                     else:
-                        inferred[key] = reason
+                        inferred[key] = self.reason(reason)
         speaker = self.keys(speaker_value, item.key_line("speaker"), where, "speaker",
                             AGENT_TYPES)
         heard = self.keys(heard_value, item.key_line("heard_by"), where, "heard_by",

@@ -106,5 +106,5 @@ class ProblemList:
 
     def raise_if_any(self, summary: str) -> None:
         if self.problems:
-            raise InputError(f"{summary}: {len(self.problems)} problem(s)",
-                             problems=self.problems)
+            ordered = sorted(self.problems, key=lambda p: (p.file or "", p.line or 0))
+            raise InputError(f"{summary}: {len(self.problems)} problem(s)", problems=ordered)

@@ -101,10 +101,13 @@ def find_query(name_or_file: str, folder: Path) -> StoredQuery:
     candidate = Path(name_or_file)
     if candidate.suffix == ".rq" or "/" in name_or_file:
         if not candidate.exists():
-            raise UsageError(f"query file {name_or_file} does not exist",
+            raise InputError(f"query file {name_or_file} does not exist",
                              hint="give a stored query name (kg query --list) or a .rq path")
         return parse_query_file(candidate)
     path = folder / f"{name_or_file}.rq"
+    if not folder.is_dir():
+        raise InputError(f"the stored queries folder {folder} was not found",
+                         hint="run kg from the project folder, or pass --queries DIR")
     if not path.exists():
         names = sorted(p.stem for p in folder.glob("*.rq"))
         close = difflib.get_close_matches(name_or_file, names, n=1)
@@ -113,8 +116,13 @@ def find_query(name_or_file: str, folder: Path) -> StoredQuery:
     return parse_query_file(path)
 
 
-def bind(query: StoredQuery, raw: list[str]) -> dict[str, Term]:
-    """Turn ``name=value`` strings into RDF terms, checked against the declarations."""
+def bind(query: StoredQuery, raw: list[str],
+         known_keys: set[str] | None = None) -> dict[str, Term]:
+    """Turn ``name=value`` strings into RDF terms, checked against the declarations.
+
+    With ``known_keys`` (the registry's keys), an ``iri`` parameter given as a key
+    must be one of them, so a misspelt key is an error, not an empty answer.
+    """
     values: dict[str, Term] = {}
     for item in raw:
         name, sep, value = item.partition("=")
@@ -126,6 +134,12 @@ def bind(query: StoredQuery, raw: list[str]) -> dict[str, Term]:
             raise UsageError(f"unknown parameter {name!r} for query {query.name}",
                              hint=f"parameters of {query.name}: {known}")
         values[name] = _term(param, value)
+        if (param.kind == "iri" and known_keys is not None and ":" not in value
+                and value not in known_keys):
+            close = difflib.get_close_matches(value, sorted(known_keys), n=1)
+            raise UsageError(f"{name}: {value!r} is not a key of the entity registry",
+                             hint=f"did you mean {close[0]}?" if close
+                             else "see data/entities.yaml for the keys")
     for param in query.params.values():
         if not param.optional and param.name not in values:
             raise UsageError(f"missing parameter {param.name!r} for query {query.name}",

@@ -103,6 +103,7 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
         problems.add("the registry must be a mapping of keys to entries", name, 1)
         problems.raise_if_any(f"invalid entity registry {name}")
     entities: dict[str, Entity] = {}
+    untyped: set[str] = set()
     for key, entry in data.items():
         line = data.key_line(key)
         if not KEY.match(str(key)):
@@ -121,7 +122,7 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
             close = difflib.get_close_matches(str(etype), list(TYPES), n=1)
             problems.add(f"unknown type {etype!r}", name, entry.key_line("type"), key,
                          f"did you mean {close[0]}?" if close else "allowed: " + ", ".join(TYPES))
-            continue
+            untyped.add(key)  # still known, so references to it are not reported too
         label = entry.get("label")
         if not isinstance(label, str) or not label.strip():
             problems.add("missing label", name, entry.line, key, "give the preferred name")
@@ -139,8 +140,9 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
                                  entry.key_line(ref), key)
                     continue
                 refs[ref] = values
-        entities[key] = Entity(key, etype, label, line, alt, entry.get("description"),
-                               entry.get("note"), refs)
+        if key not in untyped:
+            entities[key] = Entity(key, etype, label, line, alt, entry.get("description"),
+                                   entry.get("note"), refs)
     for ent in entities.values():
         for ref, values in ent.refs.items():
             targets, many, owners = REFERENCES[ref]
@@ -152,6 +154,8 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
                 problems.add(f"{ref} takes one key", name, line, ent.key)
             for value in values:
                 target = entities.get(value)
+                if value in untyped:
+                    continue
                 if target is None:
                     close = difflib.get_close_matches(value, list(entities), n=1)
                     problems.add(f"unknown entity {value!r} in {ref}", name, line, ent.key,

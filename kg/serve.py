@@ -2,9 +2,10 @@
 
 Starts ``oxigraph serve --location DIR --bind 127.0.0.1:PORT`` (the binary installed
 next to this Python, i.e. in the virtual environment, else the one on ``PATH``),
-waits until it answers, loads the build with :func:`kg.store.load`, prints the
-page address and serves until Ctrl-C, then stops the server by its process id:
-SIGTERM, a wait, SIGKILL if it does not exit in time.
+waits until it answers, loads the build with :func:`kg.store.load`, then restarts
+it as ``oxigraph serve-read-only`` with the union of all graphs as default graph,
+prints the page address and serves until Ctrl-C, then stops the server by its
+process id: SIGTERM, a wait, SIGKILL if it does not exit in time.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def check_port_free(port: int) -> None:
     and load the graph into it.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like the server itself, ignore sockets of a closed server still in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -63,15 +66,19 @@ def check_port_free(port: int) -> None:
 class OxigraphProcess:
     """A running ``oxigraph serve``; stop it with :meth:`stop`."""
 
-    def __init__(self, location: Path, port: int, binary: Path | None = None) -> None:
+    def __init__(self, location: Path, port: int, binary: Path | None = None, *,
+                 read_only: bool = False) -> None:
         self.location = location
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self._log: IO[bytes] = tempfile.TemporaryFile()  # closed in stop()
         exe = binary or find_oxigraph()
-        self.process = subprocess.Popen(
-            [str(exe), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        # The default graph is the union of all graphs, as in `kg query`, so a stored
+        # query pasted into the YASGUI page gives the same answers.
+        command = [str(exe), "serve-read-only" if read_only else "serve", "--location",
+                   str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
 
     @property
     def pid(self) -> int:
@@ -168,12 +175,19 @@ def serve(build_dir: Path, ontology_dir: Path, *, port: int = DEFAULT_PORT,
                 client: StoreClient = connect(server.url, "oxigraph", auth="none")
                 report = load(parts, client, graph_base)
                 client.close()
+                # Serve what was loaded read-only: the page is for exploring, and a
+                # stray update from the browser must not change the graph.
+                server.stop()
+                server = None
+                server = OxigraphProcess(location, port, read_only=True)
+                server.wait_ready()
                 for note in notes + report.notes:
                     err.write(f"note: {note}\n")
                 out.write(f"Loaded {report.triples} triples in {len(report.graphs)} graphs "
                           f"(verified) in {report.seconds:.2f} s into {location}\n"
                           f"YASGUI: {server.url}/\n"
-                          f"SPARQL endpoint: {server.url}/query\n"
+                          f"SPARQL endpoint: {server.url}/query (read-only; the default "
+                          "graph is the union of all graphs)\n"
                           "Press Ctrl-C to stop.\n")
                 out.flush()
                 status = server.process.wait()

@@ -276,15 +276,20 @@ def to_table(results: Results, width: int | None = None) -> str:
         return ""
     cells = [[short(row.get(c)) for c in columns] for row in results.rows]
     natural = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    # A column is never narrower than its longest word (up to 30): words are not split.
+    floor = [min(30, max([len(w) for r in cells for w in r[i].split()] + [len(c)]))
+             for i, c in enumerate(columns)]
     room = max(total - 3 * (len(columns) - 1), 10 * len(columns))
     widths = natural[:]
     while sum(widths) > room:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= 12:
+        shrinkable = [i for i in range(len(widths)) if widths[i] > max(floor[i], 8)]
+        if not shrinkable:
             break
+        widest = max(shrinkable, key=lambda i: widths[i])
         widths[widest] -= 1
     def render(values: list[str]) -> list[str]:
-        wrapped = [textwrap.wrap(v, w) or [""] for v, w in zip(values, widths, strict=True)]
+        wrapped = [textwrap.wrap(v, w, break_on_hyphens=False) or [""]
+                   for v, w in zip(values, widths, strict=True)]
         height = max(len(w) for w in wrapped)
         return [" | ".join((w[i] if i < len(w) else "").ljust(widths[n])
                            for n, w in enumerate(wrapped)).rstrip() for i in range(height)]

@@ -102,7 +102,13 @@ def nearest(text: str, quote: str) -> str | None:
         ratio = matcher.ratio()
         if ratio > best_ratio:
             best_ratio, best = ratio, window
-    return best if best_ratio >= 0.6 else None
+    if best is None or best_ratio < 0.6:
+        return None
+    begin = text.find(best)
+    stop = begin + len(best)
+    while stop < len(text) and _is_word(text[stop]):
+        stop += 1  # do not end the hint in the middle of a word
+    return text[begin:stop]
 
 
 def locate(text: str, quote: str, *, occurrence: int | None = None,

@@ -39,7 +39,8 @@ class Finding:
             lines.append(f"  value: {self.value}")
         if self.quote:
             lines.append(f'  quote: "{self.quote}"')
-        lines.append(f"  shape: {self.shape}")
+        if self.shape:
+            lines.append(f"  shape: {self.shape}")
         return "\n".join(lines)
 
 
@@ -54,19 +55,29 @@ class ValidationResult:
         return sum(1 for f in self.findings if f.severity == "Violation")
 
 
-def load_graph(files: list[Path]) -> Graph:
+def describe_parse_error(path: Path, exc: Exception) -> str:
+    """rdflib's Turtle errors carry the line and reason; show them without byte reprs."""
+    why = getattr(exc, "_why", None)
+    line = getattr(exc, "lines", None)
+    if why is not None and isinstance(line, int):
+        return f"{path}:{line + 1}: {why}"
+    return f"{path}: {exc}"
+
+
+def load_graph(files: list[Path], missing_hint: str = "run `make run` first") -> Graph:
     graph = Graph()
     for path in files:
+        if not path.exists():
+            raise InputError(f"{path} does not exist", hint=missing_hint)
         if path.suffix in (".trig", ".nq"):
             for s, p, o, _ in read_dataset(path).quads((None, None, None, None)):
                 graph.add((s, p, o))
         else:
             try:
                 graph.parse(path, format="turtle")
-            except FileNotFoundError:
-                raise InputError(f"{path} does not exist", hint="run `make run` first") from None
-            except Exception as exc:  # rdflib parser errors
-                raise InputError(f"cannot parse {path}: {exc}") from None
+            except Exception as exc:  # rdflib raises several parser exception types
+                raise InputError(f"cannot parse {describe_parse_error(path, exc)}",
+                                 hint="fix the Turtle syntax on that line") from None
     return graph
 
 
@@ -91,6 +102,13 @@ def _path(report: Graph, node: Node) -> str:
     return " / ".join(short(i) for i in items if isinstance(i, URIRef)) or str(path)
 
 
+def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
+    """The named node shape a (blank) property shape belongs to."""
+    if shape is None or isinstance(shape, URIRef):
+        return shape
+    return shapes.value(predicate=SH.property, object=shape) or shape
+
+
 def validate_graph(data: Graph, shapes: Graph, ontology: Graph,
                    inference: str = "none") -> ValidationResult:
     conforms, report, _ = shacl_validate(
@@ -102,7 +120,7 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph,
         severity = report.value(result, SH.resultSeverity)
         focus = report.value(result, SH.focusNode)
         value = report.value(result, SH.value)
-        shape = report.value(result, SH.sourceShape)
+        shape = _node_shape(shapes, report.value(result, SH.sourceShape))
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
         findings.append(Finding(
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -118,8 +136,9 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph,
 
 
 def validate_files(data_files: list[Path], shapes_file: Path, ontology_file: Path,
-                   report_file: Path | None, inference: str = "none") -> ValidationResult:
-    result = validate_graph(load_graph(data_files), load_graph([shapes_file]),
+                   report_file: Path | None, inference: str = "none",
+                   missing_hint: str = "run `make run` first") -> ValidationResult:
+    result = validate_graph(load_graph(data_files, missing_hint), load_graph([shapes_file]),
                             load_graph([ontology_file]), inference)
     if report_file is not None:
         write_atomically({report_file: turtle(result.report)})

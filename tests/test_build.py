@@ -118,7 +118,7 @@ def test_time_expressions(asserted: Graph) -> None:
 def test_inferences_are_marked_with_reasons(asserted: Graph) -> None:
     inferred_props = {asserted.value(i, DIP.onProperty)
                       for i in asserted.objects(claim("c20"), DIP.hasInference)}
-    assert inferred_props == {DIP.actor, DIP.date, DIP.speaker}
+    assert inferred_props == {DIP.actor, DIP.date, DIP.speaker, DIP.respondsTo}
     # "Soong informed me that he has come to an understanding": the speaker is explicit.
     assert DIP.speaker not in {asserted.value(i, DIP.onProperty)
                                for i in asserted.objects(claim("c03"), DIP.hasInference)}
