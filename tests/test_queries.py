@@ -195,3 +195,25 @@ def test_bound_parameters_give_the_same_answers_on_both_engines(
     assert oxigraph == to_csv(run(stored, engines[1], bindings))
     unbound = to_csv(run(stored, engines[0]))
     assert set(oxigraph.splitlines()) <= set(unbound.splitlines())
+
+
+def test_a_misspelt_registry_key_is_refused(built: Project,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("query", "who-conceded-what", "--param", "actor=stallin") == 2
+    err = capsys.readouterr().err
+    assert "actor: 'stallin' is not a key of the entity registry" in err
+    assert "did you mean stalin?" in err
+
+
+def test_missing_queries_folder_is_explained(built: Project, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["query", "open-issues", "--queries", str(tmp_path / "nowhere"),
+                 "--build-dir", str(built.build)])
+    assert code == 3
+    assert "stored queries folder" in capsys.readouterr().err
+
+
+def test_missing_query_file_is_an_input_error(built: Project,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("query", "no-such-file.rq") == 3
+    assert "query file no-such-file.rq does not exist" in capsys.readouterr().err

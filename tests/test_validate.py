@@ -1,0 +1,61 @@
+"""kg validate on the build and on files: exit codes and messages a person can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.cli import main
+from tests.conftest import ROOT, Project
+
+
+def test_the_cable_conforms(built: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("validate") == 0
+    out = capsys.readouterr().out
+    assert "SHACL: the graph conforms (no findings)" in out
+    assert (built.build / "validation.ttl").exists()
+
+
+def test_a_changed_quote_in_the_build_is_caught(built: Project, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    source = (built.build / "asserted.nq").read_text(encoding="utf-8")
+    exact = '"Stalin still insists on a majority of the directors"'
+    assert exact in source
+    tampered = tmp_path / "tampered.nq"
+    tampered.write_text(source.replace(exact, '"Stalin still insists on a majority of directors"'),
+                        encoding="utf-8")
+    code = main(["validate", str(tampered), str(built.build / "inferred.nq"),
+                 "--ontology", str(ROOT / "ontology")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert 'quotes "Stalin still insists on a majority of directors" but the text at offsets' in out
+    assert "the graph does NOT conform (1 violation)" in out
+
+
+def test_missing_and_malformed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--ontology", str(ROOT / "ontology")]
+    assert main([*args, str(tmp_path / "nope.ttl")]) == 3
+    err = capsys.readouterr().err
+    assert "nope.ttl does not exist" in err and "check the file name" in err
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b <<\n", encoding="utf-8")
+    assert main([*args, str(bad)]) == 3
+    err = capsys.readouterr().err
+    assert f"cannot parse {bad}:2:" in err
+    assert "b'" not in err
+
+
+def test_violation_queries_make_validate_fail(built: Project, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "always-violation.rq").write_text(
+        "#+ summary: a check that always finds something\n#+ columns: s\n"
+        "SELECT ?s WHERE { ?s a <https://w3id.org/dipkg/ontology#Demand> } ORDER BY ?s\n",
+        encoding="utf-8")
+    code = main(["validate", "--ontology", str(ROOT / "ontology"), "--queries", str(queries),
+                 "--build-dir", str(built.build)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "check always-violation returned 4 row(s)" in out
