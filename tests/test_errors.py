@@ -150,3 +150,4 @@ def test_registry_errors_name_the_line(scratch: Project,
     line = line_of(registry, "type: Persona")
     assert f"entities.yaml:{line}: stalin: unknown type 'Persona'" in err
     assert "did you mean Person?" in err
+    assert "1 problem(s)" in err, "entries naming stalin must not be reported as well"
