@@ -51,9 +51,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build(_paths(args))
     out = sys.stdout
     for cur, cov in zip(result.corpus.curations, result.coverage, strict=True):
+        no_act = (f" ({len(cov.no_act)} more curated as reporting no act)"
+                  if cov.no_act else "")
         out.write(f"{cur.doc_id}: {len(cur.claims)} claims, {len(cur.mentions)} mentions, "
                   f"{len(cur.editorial) + len(cur.glosses)} editorial statements; "
-                  f"coverage {cov.covered}/{cov.total} transcript sentences\n")
+                  f"coverage {cov.covered}/{cov.total} transcript sentences{no_act}\n")
+        for start, end, reason in cov.no_act:
+            out.write(f"  no act [{start}:{end}]: {reason}\n")
         for start, end, sentence in cov.uncovered:
             out.write(f"  uncovered [{start}:{end}]: {sentence}\n")
     out.write(f"wrote {result.triples} triples in {len(result.graphs)} graphs to "

@@ -6,14 +6,14 @@ store can address each claim, anchor and mention.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.curation import Anchor, Claim, Curation, load_curation
-from kg.errors import InputError, Problem
+from kg.errors import InputError, Problem, ProblemList
 from kg.namespace import (
     DIP,
     ENTITIES_GRAPH,
@@ -34,7 +34,8 @@ MODALITY = {"done": DIP.Done, "planned": DIP.Planned, "conditional": DIP.Conditi
             "opinion": DIP.Opinion}
 JUDGEMENT = {"exceeds": DIP.ExceedsAgreement, "meets": DIP.MeetsAgreement}
 LAYER_CLASS = {"catalogue": DIP.CatalogueRecord, "summary": DIP.ArchiveSummary,
-               "transcript": DIP.Transcript, "glosses": DIP.GlossLayer}
+               "transcript": DIP.Transcript, "notes": DIP.EditorialNotes,
+               "glosses": DIP.GlossLayer}
 FIELD_PROPERTY = {
     "act": RDF.type, "actor": DIP.actor, "counterparty": DIP.counterparty, "issue": DIP.issue,
     "content": DIP.content, "modality": DIP.modality, "date": DIP.date,
@@ -60,15 +61,20 @@ def act_types(ontology: Graph) -> dict[str, URIRef]:
 
 @dataclass
 class Coverage:
-    """Which transcript sentences rest under at least one claim or document anchor."""
+    """Which transcript sentences rest under at least one claim or document anchor.
+
+    Sentences the curator marked as reporting no act (``no_claim:``) are counted
+    apart, with their reasons; ``uncovered`` are the rest.
+    """
 
     doc_id: str
     total: int
     uncovered: list[tuple[int, int, str]]
+    no_act: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def covered(self) -> int:
-        return self.total - len(self.uncovered)
+        return self.total - len(self.uncovered) - len(self.no_act)
 
 
 @dataclass
@@ -90,7 +96,23 @@ def load_corpus(data_dir: Path, ontology: Graph) -> Corpus:
         raise InputError(f"no curation files in {data_dir / 'curation'}",
                          hint="add data/curation/<document-id>.yaml (README: Adding a document)")
     curations = [load_curation(path, registry, types, _display(path)) for path in files]
+    check_cross_references(curations)
     return Corpus(registry, curations)
+
+
+def check_cross_references(curations: list[Curation]) -> None:
+    """Every DOC-ID/CLAIM-ID reference names a claim of a curated document."""
+    claims = {cur.doc_id: {c.id for c in cur.claims} for cur in curations}
+    problems = ProblemList()
+    for cur in curations:
+        for ref in cur.external_refs:
+            if ref.doc_id not in claims:
+                problems.add(f"no curated document {ref.doc_id!r}", ref.file, ref.line,
+                             ref.item, "use the id of a file in data/curation/")
+            elif ref.claim_id not in claims[ref.doc_id]:
+                problems.add(f"document {ref.doc_id} has no claim {ref.claim_id!r}", ref.file,
+                             ref.line, ref.item, "check the claim id in that document's file")
+    problems.raise_if_any("invalid reference between documents")
 
 
 def _display(path: Path) -> str:
@@ -103,12 +125,19 @@ def _display(path: Path) -> str:
 def coverage(cur: Curation) -> Coverage:
     spans = [a.span for c in cur.claims for a in c.anchors]
     spans += [f.anchor.span for f in cur.fields.values()]
-    uncovered = []
+    spans += [g.anchor.span for g in cur.glosses]
+    uncovered, no_act = [], []
     sents = cur.transcript_sentences()
     for start, end in sents:
-        if not any(s.start < end and start < s.end for s in spans):
+        if any(s.start < end and start < s.end for s in spans):
+            continue
+        reasons = [n.reason for n in cur.no_claim
+                   if n.anchor.span.start < end and start < n.anchor.span.end]
+        if reasons:
+            no_act.append((start, end, reasons[0]))
+        else:
             uncovered.append((start, end, cur.text[start:end]))
-    return Coverage(cur.doc_id, len(sents), uncovered)
+    return Coverage(cur.doc_id, len(sents), uncovered, no_act)
 
 
 class _DocumentCompiler:
@@ -151,6 +180,13 @@ class _DocumentCompiler:
         self.add(node, DIP.onProperty, prop)
         self.add(node, DIP.reason, Literal(reason, lang="en"))
 
+    def claim_iri(self, ref: str) -> URIRef:
+        """A claim of this document (``c09``) or of another (``DOC-ID/c09``)."""
+        if "/" in ref:
+            doc_id, _, cid = ref.rpartition("/")
+            return in_document(doc_id, "claim", cid)
+        return self.node("claim", ref)
+
     def label(self, key: str) -> str:
         ent = self.registry.get(key)
         return ent.label if ent else key
@@ -174,7 +210,8 @@ class _DocumentCompiler:
             self.add(node, RDF.type, DIP.Gloss)
             self.add(node, DCTERMS.identifier, Literal(gloss.id))
             self.add(node, DIP.statement, Literal(gloss.statement, lang="en"))
-            self.add(node, DIP.glosses, entity(gloss.glosses))
+            if gloss.glosses:
+                self.add(node, DIP.glosses, entity(gloss.glosses))
             self.add(node, DIP.speaker, entity(gloss.author))
             self.add(node, DIP.statedIn, self.doc)
             self.add(node, RDFS.label, Literal(f"editorial gloss {gloss.anchor.quote}", lang="en"))
@@ -195,7 +232,7 @@ class _DocumentCompiler:
             for key in item.concerns:
                 self.add(node, DIP.concerns, entity(key))
             for cid in item.corresponds_to:
-                self.add(node, DIP.correspondsTo, self.node("claim", cid))
+                self.add(node, DIP.correspondsTo, self.claim_iri(cid))
             if item.note:
                 self.add(node, SKOS.note, Literal(item.note, lang="en"))
         return self.graph
@@ -235,7 +272,7 @@ class _DocumentCompiler:
             node = self.node("layer", layer.name)
             position = URIRef(f"{node}/position")
             self.add(doc, DIP.layer, node)
-            self.add(node, RDF.type, LAYER_CLASS[layer.name])
+            self.add(node, RDF.type, LAYER_CLASS[layer.kind])
             self.add(node, RDFS.label, Literal(layer.label, lang="en"))
             self.add(node, OA.hasSource, self.text)
             self.add(node, PROV.wasAttributedTo, entity(layer.author))
@@ -287,15 +324,15 @@ class _DocumentCompiler:
         if cur.negotiation:
             self.add(node, DIP.negotiation, entity(cur.negotiation))
         for ref in claim.responds_to:
-            self.add(node, DIP.respondsTo, self.node("claim", ref))
+            self.add(node, DIP.respondsTo, self.claim_iri(ref))
         for ref in claim.assesses:
-            self.add(node, DIP.assesses, self.node("claim", ref))
+            self.add(node, DIP.assesses, self.claim_iri(ref))
         if claim.judgement:
             self.add(node, DIP.judgement, JUDGEMENT[claim.judgement])
         if claim.measured_against:
             self.add(node, DIP.measuredAgainst, entity(claim.measured_against))
-        if claim.speaker:
-            self.add(node, DIP.speaker, entity(claim.speaker))
+        for key in claim.speakers:
+            self.add(node, DIP.speaker, entity(key))
         if claim.heard_by:
             self.add(node, DIP.heardBy, entity(claim.heard_by))
         self.add(node, DIP.reportedBy, entity(cur.sender))

@@ -24,7 +24,9 @@ from kg.yamlio import LineDict, LineList, load_file
 
 MODALITIES = ("done", "planned", "conditional", "opinion")
 JUDGEMENTS = ("exceeds", "meets")
-LAYER_KINDS = ("catalogue", "summary", "transcript")
+# Kinds of text layer (each an ontology class, see kg.compile.LAYER_CLASS). A layer's
+# name is free; its kind defaults to its name.
+LAYER_KINDS = ("catalogue", "summary", "transcript", "notes")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 CLAIM_FIELDS = (
@@ -59,13 +61,14 @@ class Layer:
     label: str
     author: str
     span: Span
+    kind: str = "transcript"
 
 
 @dataclass
 class Gloss:
     id: str
     anchor: Anchor
-    glosses: str
+    glosses: str | None
     statement: str
     author: str
 
@@ -99,10 +102,29 @@ class Claim:
     assesses: list[str] = field(default_factory=list)
     judgement: str | None = None
     measured_against: str | None = None
-    speaker: str | None = None
+    speakers: list[str] = field(default_factory=list)
     heard_by: str | None = None
     inferred: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+
+
+@dataclass
+class ExternalRef:
+    """A reference from one document's claim to a claim of another document."""
+
+    file: str
+    line: int
+    item: str
+    doc_id: str
+    claim_id: str
+
+
+@dataclass
+class NoClaim:
+    """A transcript passage the curator says reports no act, and why."""
+
+    anchor: Anchor
+    reason: str
 
 
 @dataclass
@@ -140,6 +162,8 @@ class Curation:
     mentions: list[Mention]
     claims: list[Claim]
     editorial: list[Editorial]
+    no_claim: list[NoClaim] = field(default_factory=list)
+    external_refs: list[ExternalRef] = field(default_factory=list)
 
     @property
     def sender(self) -> str:
@@ -158,8 +182,12 @@ class Curation:
     def layers_by_name(self) -> dict[str, Layer]:
         return {layer.name: layer for layer in self.layers}
 
+    @property
+    def transcript(self) -> Layer:
+        return next(layer for layer in self.layers if layer.kind == "transcript")
+
     def transcript_sentences(self) -> list[tuple[int, int]]:
-        layer = next(layer for layer in self.layers if layer.name == "transcript")
+        layer = self.transcript
         return sentences(self.text, layer.span.start, layer.span.end)
 
 
@@ -178,6 +206,7 @@ class _Reader:
         self.gloss_spans: list[Span] = []
         self.claim_ids: set[str] = set()
         self.reasons: dict[str, str] = {}
+        self.external_refs: list[ExternalRef] = []
 
     # --- helpers ---------------------------------------------------------------
 
@@ -311,7 +340,7 @@ class _Reader:
                              problems=[Problem("expected `document:`, `claims:` ...",
                                                self.name, 1)])
         self.known_keys(data, ("document", "reasons", "layers", "glosses", "mentions",
-                               "defaults", "claims", "editorial"), None)
+                               "defaults", "claims", "editorial", "no_claim"), None)
         self.read_reasons(data.get("reasons"), data.key_line("reasons"))
         doc = data.get("document")
         if not isinstance(doc, LineDict):
@@ -335,10 +364,33 @@ class _Reader:
             found = self.keys(doc.get("negotiation"), doc.key_line("negotiation"), "document",
                               "negotiation", frozenset({"Negotiation"}))
             negotiation = found[0] if found else None
+        no_claim = self.read_no_claim(data.get("no_claim"), data.key_line("no_claim"))
         language = doc.get("language", "en")
         self.problems.raise_if_any(f"invalid curation file {self.name}")
         return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
-                        negotiation, fields, self.layers, glosses, mentions, claims, editorial)
+                        negotiation, fields, self.layers, glosses, mentions, claims, editorial,
+                        no_claim, self.external_refs)
+
+    def read_no_claim(self, value: Any, line: int) -> list[NoClaim]:
+        """Transcript sentences that report no meeting, position, act or plan."""
+        if value is None:
+            return []
+        if not isinstance(value, LineList):
+            self.problem("`no_claim:` must be a list of {quote, reason}", line, "no_claim")
+            return []
+        result = []
+        for item in value:
+            if not isinstance(item, LineDict):
+                self.problem("each no_claim entry needs quote and reason", value.line,
+                             "no_claim")
+                continue
+            self.known_keys(item, ("quote", "occurrence", "in", "reason"), "no_claim")
+            anchor = self.anchor(item.get("quote"), item.key_line("quote"), "no_claim",
+                                 occurrence=item.get("occurrence"), within=item.get("in"))
+            reason = self.string(item, "reason", "no_claim", required=True)
+            if anchor and reason:
+                result.append(NoClaim(anchor, self.reason(reason)))
+        return result
 
     def read_reasons(self, value: Any, line: int) -> None:
         """Named reasons, so one inference stated once can be cited by many claims."""
@@ -389,22 +441,24 @@ class _Reader:
         return doc_id, text_path, sha
 
     def read_layers(self, value: Any, line: int) -> list[Layer]:
-        if not isinstance(value, LineDict) or "transcript" not in value:
-            self.problem("`layers:` must define at least the transcript layer", line, "layers",
+        if not isinstance(value, LineDict):
+            self.problem("`layers:` must define the document's layers", line, "layers",
                          "give from/to quotes for catalogue, summary and transcript")
             return []
         layers = []
         for name, spec in value.items():
             where = f"layer {name}"
-            if name not in LAYER_KINDS:
-                self.problem(f"unknown layer {name!r}", value.key_line(name), where,
-                             "layers are: " + ", ".join(LAYER_KINDS))
-                continue
             if not isinstance(spec, LineDict):
                 self.problem("a layer needs label, author, from and to", value.key_line(name),
                              where)
                 continue
-            self.known_keys(spec, ("label", "author", "from", "to"), where)
+            self.known_keys(spec, ("kind", "label", "author", "from", "to"), where)
+            kind = spec.get("kind", name)
+            if kind not in LAYER_KINDS:
+                self.problem(f"unknown layer kind {kind!r}", spec.key_line("kind"), where,
+                             "kinds are: " + ", ".join(LAYER_KINDS)
+                             + " (a layer's kind defaults to its name)")
+                continue
             label = self.string(spec, "label", where, required=True) or name
             author = self.keys(spec.get("author"), spec.key_line("author"), where, "author",
                                AGENT_TYPES, required=True)
@@ -420,7 +474,10 @@ class _Reader:
                 self.problem(exc.message, spec.line, where, exc.hint)
                 continue
             if author:
-                layers.append(Layer(name, label, author[0], Span(first.start, end)))
+                layers.append(Layer(name, label, author[0], Span(first.start, end), kind))
+        if sum(1 for layer in layers if layer.kind == "transcript") != 1:
+            self.problem("`layers:` must define exactly one transcript layer", line, "layers",
+                         "the transcript holds the document's own words; claims quote it")
         return layers
 
     def read_document_fields(self, doc: LineDict) -> dict[str, DocumentField]:
@@ -498,13 +555,14 @@ class _Reader:
             anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
                                  occurrence=item.get("occurrence"), within=item.get("in"))
             target = self.keys(item.get("glosses"), item.key_line("glosses"), where, "glosses",
-                               None, required=True)
+                               None)
             statement = self.string(item, "statement", where, required=True)
-            if anchor and target and statement and author:
-                glosses.append(Gloss(gid, anchor, target[0], statement, author[0]))
+            if anchor and statement and author:
+                glosses.append(Gloss(gid, anchor, target[0] if target else None, statement,
+                                     author[0]))
                 self.gloss_spans.append(anchor.span)
         pattern = value.get("pattern")
-        transcript = next((layer for layer in self.layers if layer.name == "transcript"), None)
+        transcript = next((layer for layer in self.layers if layer.kind == "transcript"), None)
         if pattern and transcript:
             try:
                 regex = re.compile(str(pattern))
@@ -640,8 +698,9 @@ class _Reader:
             concerns = self.keys(content.get("concerns"), content.key_line("concerns"), where,
                                  "concerns", None)
         anchors = self.anchors(item, where)
+        kinds = {layer.name: layer.kind for layer in self.layers}
         for anchor in anchors:
-            if anchor.layer != "transcript":
+            if kinds.get(anchor.layer) != "transcript":
                 self.problem(f'quote "{anchor.quote}" is in the {anchor.layer} layer, '
                              "not the transcript", item.key_line("quote"), where,
                              "claims rest on the document's own words; the archive's words "
@@ -717,7 +776,7 @@ class _Reader:
             responds_to=responds, assesses=assesses,
             judgement=str(judgement) if judgement else None,
             measured_against=measured[0] if measured else None,
-            speaker=speaker[0] if speaker else None, heard_by=heard[0] if heard else None,
+            speakers=speaker, heard_by=heard[0] if heard else None,
             inferred=inferred, note=texts["note"])
 
     def claim_refs(self, item: LineDict, key: str, claim_ids: set[str], where: str) -> list[str]:
@@ -727,7 +786,17 @@ class _Reader:
         values = [value] if isinstance(value, str) else value
         result = []
         for ref in values if isinstance(values, list) else []:
-            if ref not in claim_ids:
+            if isinstance(ref, str) and "/" in ref:
+                # A claim of another document: checked once every file is read.
+                doc_id, _, cid = ref.rpartition("/")
+                if not ID.match(cid) or not doc_id:
+                    self.problem(f"{key}: {ref!r} is not DOCUMENT-ID/CLAIM-ID",
+                                 item.key_line(key), where)
+                else:
+                    self.external_refs.append(ExternalRef(self.name, item.key_line(key),
+                                                          where, doc_id, cid))
+                    result.append(ref)
+            elif ref not in claim_ids:
                 close = difflib.get_close_matches(str(ref), list(claim_ids), n=1)
                 self.problem(f"{key} names unknown claim {ref!r}", item.key_line(key), where,
                              f"did you mean {close[0]}?" if close
@@ -758,7 +827,8 @@ class _Reader:
                                    "corresponds_to", "note"), where)
             anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
                                  occurrence=item.get("occurrence"), within=item.get("in"))
-            if anchor and anchor.layer == "transcript":
+            if anchor and {layer.name: layer.kind for layer in self.layers}.get(
+                    anchor.layer) == "transcript":
                 self.problem("an editorial statement must quote the archive's words "
                              "(catalogue or summary), not the transcript",
                              item.key_line("quote"), where)

@@ -45,6 +45,7 @@ class DIP(DefinedNamespace):
     Disputed: URIRef
     Document: URIRef
     Done: URIRef
+    EditorialNotes: URIRef
     EditorialStatement: URIRef
     ExceedsAgreement: URIRef
     Gloss: URIRef
