@@ -462,14 +462,19 @@ class _Reader:
             label = self.string(spec, "label", where, required=True) or name
             author = self.keys(spec.get("author"), spec.key_line("author"), where, "author",
                                AGENT_TYPES, required=True)
+            def place(bound: Any, region: Span | None = None) -> Span:
+                """A from/to bound: a quote, or {quote, occurrence}."""
+                if isinstance(bound, LineDict):
+                    return locate(self.text, str(bound.get("quote")),
+                                  occurrence=bound.get("occurrence"), region=region)
+                return locate(self.text, str(bound), region=region)
+
             try:
-                first = locate(self.text, str(spec.get("from")))
+                first = place(spec.get("from"))
                 if spec.get("to") == "END":
                     end = len(self.text.rstrip())
                 else:
-                    last = locate(self.text, str(spec.get("to")),
-                                  region=Span(first.start, len(self.text)))
-                    end = last.end
+                    end = place(spec.get("to"), Span(first.start, len(self.text))).end
             except QuoteError as exc:
                 self.problem(exc.message, spec.line, where, exc.hint)
                 continue
@@ -589,8 +594,13 @@ class _Reader:
                 continue
             quote = item.get("quote")
             where = f"mention {quote!r}"
-            self.known_keys(item, ("quote", "entity", "all", "occurrence", "in", "inferred"),
-                            where)
+            self.known_keys(item, ("quote", "entity", "all", "layer", "occurrence", "in",
+                                   "inferred"), where)
+            only_layer = item.get("layer")
+            if only_layer is not None and only_layer not in {x.name for x in self.layers}:
+                self.problem(f"unknown layer {only_layer!r}", item.key_line("layer"), where,
+                             "use a layer name from `layers:`")
+                only_layer = None
             ent = self.keys(item.get("entity"), item.key_line("entity"), where, "entity", None,
                             required=True)
             inferred = item.get("inferred")
@@ -615,7 +625,7 @@ class _Reader:
                 for start in starts:
                     span = Span(start, start + len(quote))
                     layer = self.layer_of(span)
-                    if layer is not None:
+                    if layer is not None and only_layer in (None, layer):
                         anchors.append(Anchor(quote, span, layer))
             else:
                 found = self.anchor(quote, item.key_line("quote"), where,

@@ -58,4 +58,4 @@ def test_violation_queries_make_validate_fail(built: Project, tmp_path: Path,
                  "--build-dir", str(built.build)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "check always-violation returned 4 row(s)" in out
+    assert "check always-violation returned 5 row(s)" in out
