@@ -251,9 +251,9 @@ class _DocumentCompiler:
         self.add(self.text, DIP.sha256, Literal(cur.sha256.lower()))
         self.add(self.text, DCTERMS.format, Literal("text/plain; charset=utf-8"))
         self.add(self.text, DCTERMS.source, Literal(f"data/text/{cur.text_path.name}"))
-        for name, field in sorted(cur.fields.items()):
+        for name, described in sorted(cur.fields.items()):
             prop = DOCUMENT_PROPERTY[name]
-            values = field.value if isinstance(field.value, list) else [field.value]
+            values = described.value if isinstance(described.value, list) else [described.value]
             for value in values:
                 if name in ("sender", "recipients", "archive", "collection"):
                     self.add(doc, prop, entity(value))
@@ -263,9 +263,9 @@ class _DocumentCompiler:
                     self.add(doc, prop, URIRef(str(value)))
                 else:
                     self.add(doc, prop, Literal(str(value)))
-            if field.extra.get("carrier"):
-                self.add(doc, DIP.carrier, entity(field.extra["carrier"]))
-            node = self.anchor(self.node("meta", name), field.anchor)
+            if described.extra.get("carrier"):
+                self.add(doc, DIP.carrier, entity(described.extra["carrier"]))
+            node = self.anchor(self.node("meta", name), described.anchor)
             self.add(doc, DIP.metadataAnchor, node)
             self.add(node, DIP.supportsProperty, prop)
         for layer in cur.layers:
@@ -342,8 +342,8 @@ class _DocumentCompiler:
         for number, anchor in enumerate(claim.anchors, 1):
             self.add(node, DIP.evidence, self.anchor(URIRef(f"{node}/anchor/{number}"), anchor))
         self.add(node, DIP.quote, Literal(QUOTE_JOINER.join(a.quote for a in claim.anchors)))
-        for field, reason in sorted(claim.inferred.items()):
-            self.inference(node, field, FIELD_PROPERTY[field], reason)
+        for name, reason in sorted(claim.inferred.items()):
+            self.inference(node, name, FIELD_PROPERTY[name], reason)
 
 
 def compile_document(cur: Curation, registry: Registry, types: dict[str, URIRef]) -> Graph:

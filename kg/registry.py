@@ -141,7 +141,7 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
                     continue
                 refs[ref] = values
         if key not in untyped:
-            entities[key] = Entity(key, etype, label, line, alt, entry.get("description"),
+            entities[key] = Entity(key, str(etype), label, line, alt, entry.get("description"),
                                    entry.get("note"), refs)
     for ent in entities.values():
         for ref, values in ent.refs.items():
