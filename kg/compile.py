@@ -125,12 +125,14 @@ def _display(path: Path) -> str:
 def coverage(cur: Curation) -> Coverage:
     spans = [a.span for c in cur.claims for a in c.anchors]
     spans += [f.anchor.span for f in cur.fields.values()]
-    spans += [g.anchor.span for g in cur.glosses]
+    glosses = [g.anchor.span for g in cur.glosses]
     uncovered, no_act = [], []
     sents = cur.transcript_sentences()
     for start, end in sents:
         if any(s.start < end and start < s.end for s in spans):
             continue
+        if any(g.start <= start and end <= g.end for g in glosses):
+            continue  # the sentence is an editorial gloss, such as a bracketed signature
         reasons = [n.reason for n in cur.no_claim
                    if n.anchor.span.start < end and start < n.anchor.span.end]
         if reasons:

@@ -284,11 +284,12 @@ class _Reader:
         return best.name if best else None
 
     def anchor(self, quote: Any, line: int, item: str | None, *, occurrence: Any = None,
-               within: Any = None) -> Anchor | None:
-        """Place one quote (a string, or a mapping with quote/occurrence/in)."""
+               within: Any = None, whole_word: Any = True) -> Anchor | None:
+        """Place one quote (a string, or a mapping with quote/occurrence/in/whole_word)."""
         if isinstance(quote, LineDict):
-            self.known_keys(quote, ("quote", "occurrence", "in"), item)
+            self.known_keys(quote, ("quote", "occurrence", "in", "whole_word"), item)
             occurrence, within, line = quote.get("occurrence"), quote.get("in"), quote.line
+            whole_word = quote.get("whole_word", True)
             quote = quote.get("quote")
         if quote is None:
             self.problem("missing quote", line, item,
@@ -304,8 +305,12 @@ class _Reader:
         if within is not None and not isinstance(within, str):
             self.problem("`in` must be text", line, item)
             return None
+        if not isinstance(whole_word, bool):
+            self.problem("whole_word must be true or false", line, item)
+            return None
         try:
-            span = locate(self.text, quote, occurrence=occurrence, within=within)
+            span = locate(self.text, quote, occurrence=occurrence, within=within,
+                          whole_word=whole_word)
         except QuoteError as exc:
             self.problem(exc.message, line, item, exc.hint)
             return None
@@ -552,13 +557,14 @@ class _Reader:
                 continue
             gid = self.string(item, "id", "gloss", required=True) or "?"
             where = f"gloss {gid}"
-            self.known_keys(item, ("id", "quote", "occurrence", "in", "glosses", "statement"),
-                            where)
+            self.known_keys(item, ("id", "quote", "occurrence", "in", "whole_word", "glosses",
+                                   "statement"), where)
             if gid in seen:
                 self.problem(f"duplicate gloss id {gid!r}", item.line, where)
             seen.add(gid)
             anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
-                                 occurrence=item.get("occurrence"), within=item.get("in"))
+                                 occurrence=item.get("occurrence"), within=item.get("in"),
+                                 whole_word=item.get("whole_word", True))
             target = self.keys(item.get("glosses"), item.key_line("glosses"), where, "glosses",
                                None)
             statement = self.string(item, "statement", where, required=True)

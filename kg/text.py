@@ -35,19 +35,23 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def find_all(text: str, quote: str, start: int = 0, end: int | None = None) -> list[int]:
+def find_all(text: str, quote: str, start: int = 0, end: int | None = None,
+             whole_word: bool = True) -> list[int]:
     """Start offsets of every whole-word occurrence of ``quote`` in ``text[start:end]``.
 
     A quote that begins (ends) with a letter or digit must not be preceded
-    (followed) by one, so "me" is not found inside "meeting".
+    (followed) by one, so "me" is not found inside "meeting". With
+    ``whole_word=False`` any occurrence counts (for a footnote number fused to a word).
     """
     stop = len(text) if end is None else end
     found = []
     position = text.find(quote, start, stop)
     while position != -1:
         after = position + len(quote)
-        ok_left = not (_is_word(quote[0]) and position > 0 and _is_word(text[position - 1]))
-        ok_right = not (_is_word(quote[-1]) and after < len(text) and _is_word(text[after]))
+        ok_left = not whole_word or not (
+            _is_word(quote[0]) and position > 0 and _is_word(text[position - 1]))
+        ok_right = not whole_word or not (
+            _is_word(quote[-1]) and after < len(text) and _is_word(text[after]))
         if ok_left and ok_right:
             found.append(position)
         position = text.find(quote, position + 1, stop)
@@ -112,7 +116,8 @@ def nearest(text: str, quote: str) -> str | None:
 
 
 def locate(text: str, quote: str, *, occurrence: int | None = None,
-           within: str | None = None, region: Span | None = None) -> Span:
+           within: str | None = None, region: Span | None = None,
+           whole_word: bool = True) -> Span:
     """Place ``quote`` in ``text`` and return its span.
 
     ``within`` narrows the search to a longer passage that must itself be
@@ -125,7 +130,7 @@ def locate(text: str, quote: str, *, occurrence: int | None = None,
     if within is not None:
         outer = locate(text, within, region=region)
         lo, hi = outer.start, outer.end
-    hits = find_all(text, quote, lo, hi)
+    hits = find_all(text, quote, lo, hi, whole_word)
     hits = [h for h in hits if h + len(quote) <= hi]
     if not hits:
         close = nearest(text[lo:hi], quote)

@@ -85,7 +85,8 @@ def test_sentences_reporting_no_act_are_explained(corpus) -> None:  # type: igno
     result = coverage(curation_of(corpus, TELEGRAM))
     assert (result.covered, result.total, result.uncovered) == (15, 17, [])
     assert [reason.split(" (")[0] for _, _, reason in result.no_act] == [
-        "The telegram's number", "Cites the instruction Harriman was acting on"]
+        "The telegram's number",
+        "Cites the instruction Harriman was acting on, White House message No. 310"]
 
 
 def test_build_prints_coverage(built: Project, capsys: pytest.CaptureFixture[str]) -> None:
