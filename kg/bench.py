@@ -25,7 +25,7 @@ from rdflib import Graph, URIRef
 
 from kg.build import Paths, load_ontology
 from kg.compile import compile_corpus, load_corpus
-from kg.export import graph_files, write_atomically
+from kg.export import flatten, graph_files, merge, write_atomically
 from kg.namespace import ONTOLOGY_GRAPH
 from kg.queries import list_queries, run
 from kg.reason import apply_rules, load_rules, owl_rl_closure
@@ -85,34 +85,22 @@ def run_stages(paths: Paths, data: Path, copies: int, with_rdflib: bool) -> list
         m, _ = measure("write 5 formats", copies,
                        lambda: write_atomically(graph_files(Path(tmp) / "asserted", graphs)))
         out.append(m)
-    asserted = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        asserted.add((s, p, o))
+    asserted = flatten(dataset)
     m, closure = measure("infer: OWL RL (owlrl)", copies,
                          lambda: owl_rl_closure(asserted, ontology))
     out.append(m)
-    base = Graph()
-    for graph in (asserted, closure, ontology):
-        for triple in graph:
-            base.add(triple)
-    m, derived = measure("infer: status rules", copies,
-                         lambda: apply_rules(base, load_rules(paths.rules_dir)))
+    base = merge(asserted, closure, ontology)
+    m, (derived, _) = measure("infer: status rules", copies,
+                              lambda: apply_rules(base, load_rules(paths.rules_dir)))
     out.append(m)
-    data_graph = Graph()
-    for graph in (asserted, closure, derived):
-        for triple in graph:
-            data_graph.add(triple)
+    data_graph = merge(asserted, closure, derived)
     m, _ = measure("validate (pyshacl)", copies,
                    lambda: validate_graph(data_graph, shapes, ontology))
     out.append(m)
     queries = list_queries(paths.queries)
     with tempfile.TemporaryDirectory() as tmp:
         nt = Path(tmp) / "all.nt"
-        full = Graph()
-        for graph in (asserted, closure, derived):
-            for triple in graph:
-                full.add(triple)
-        nt.write_text(full.serialize(format="nt"), encoding="utf-8")
+        nt.write_text(data_graph.serialize(format="nt"), encoding="utf-8")
         engines: list[tuple[str, Any]] = [("oxigraph", OxigraphEngine())]
         if with_rdflib:
             engines.append(("rdflib", RdflibEngine()))

@@ -52,6 +52,23 @@ def plain(triples: Iterable[tuple[Node, Node, Node]]) -> Graph:
     return graph
 
 
+def merge(*graphs: Graph) -> Graph:
+    """A new graph holding the triples of all ``graphs`` (the inputs are not changed)."""
+    union = Graph()
+    for graph in graphs:
+        for triple in graph:
+            union.add(triple)
+    return union
+
+
+def flatten(dataset: Dataset) -> Graph:
+    """The triples of every graph of a dataset, without graph names."""
+    union = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
+
+
 def ntriples(graph: Graph) -> str:
     lines = sorted(line for line in graph.serialize(format="nt").splitlines() if line.strip())
     return "\n".join(lines) + ("\n" if lines else "")
@@ -104,12 +121,7 @@ def context_document() -> dict[str, Any]:
 
 
 def jsonld(graphs: Mapping[URIRef, Graph]) -> str:
-    dataset = Dataset()
-    for name in sorted(graphs):
-        target = dataset.graph(name)
-        for triple in sorted(graphs[name]):
-            target.add(triple)
-    raw = dataset.serialize(format="json-ld", context=context_document()["@context"],
+    raw = dataset_of(graphs).serialize(format="json-ld", context=context_document()["@context"],
                             auto_compact=True)
     data = json.loads(raw)
     if isinstance(data, dict) and "@context" in data:

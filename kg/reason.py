@@ -22,7 +22,15 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
-from kg.export import graph_files, is_generalized, plain, read_dataset, write_atomically
+from kg.export import (
+    flatten,
+    graph_files,
+    is_generalized,
+    merge,
+    plain,
+    read_dataset,
+    write_atomically,
+)
 from kg.namespace import ID, INFERRED_GRAPH
 from kg.sparql import OxigraphEngine
 
@@ -61,11 +69,7 @@ def _keep(triple: tuple[object, object, object]) -> bool:
 
 def owl_rl_closure(asserted: Graph, ontology: Graph) -> Graph:
     """New triples the OWL 2 RL rules derive from asserted + ontology (cleaned)."""
-    work = Graph()
-    for triple in asserted:
-        work.add(triple)
-    for triple in ontology:
-        work.add(triple)
+    work = merge(asserted, ontology)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False,
                            axiomatic_triples=False, datatype_axioms=False).expand(work)
     derived = Graph()
@@ -75,27 +79,25 @@ def owl_rl_closure(asserted: Graph, ontology: Graph) -> Graph:
     return derived
 
 
-def apply_rules(base: Graph, rules: list[Rule]) -> Graph:
-    """Run the CONSTRUCT rules over ``base``; return what they derive that is new."""
+def apply_rules(base: Graph, rules: list[Rule]) -> tuple[Graph, dict[str, int]]:
+    """Run the CONSTRUCT rules in order over ``base`` plus what earlier rules derived.
+
+    Returns the new triples and how many each rule added.
+    """
     derived = Graph()
+    counts: dict[str, int] = {}
     for rule in rules:
-        engine = OxigraphEngine.from_graph(_union(base, derived))
+        engine = OxigraphEngine.from_graph(merge(base, derived))
         try:
             result = engine.construct(rule.text)
         except InputError as exc:
             raise InputError(f"rule {rule.path} failed: {exc.message}", hint=exc.hint) from None
+        before = len(derived)
         for triple in result:
             if triple not in base and not isinstance(triple[0], Literal):
                 derived.add(triple)
-    return derived
-
-
-def _union(*graphs: Graph) -> Graph:
-    union = Graph()
-    for graph in graphs:
-        for triple in graph:
-            union.add(triple)
-    return union
+        counts[rule.name] = len(derived) - before
+    return derived, counts
 
 
 @dataclass
@@ -108,21 +110,10 @@ class InferResult:
 
 def infer(asserted_file: Path, ontology: Graph, rules_dir: Path, out_dir: Path) -> InferResult:
     """Derive and write ``out_dir/inferred.*``."""
-    dataset = read_dataset(asserted_file)
-    asserted = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        asserted.add((s, p, o))
+    asserted = flatten(read_dataset(asserted_file))
     closure = owl_rl_closure(asserted, ontology)
-    rules = load_rules(rules_dir)
-    counts: dict[str, int] = {}
-    base = _union(asserted, closure, ontology)
-    derived = Graph()
-    for rule in rules:
-        new = apply_rules(_union(base, derived), [rule])
-        counts[rule.name] = len(new)
-        for triple in new:
-            derived.add(triple)
-    inferred = plain(t for t in _union(closure, derived) if _keep(t))
+    derived, counts = apply_rules(merge(asserted, closure, ontology), load_rules(rules_dir))
+    inferred = plain(t for t in merge(closure, derived) if _keep(t))
     files = graph_files(out_dir / INFERRED, {INFERRED_GRAPH: inferred})
     write_atomically(files)
     return InferResult(len(closure), counts, inferred, sorted(files))

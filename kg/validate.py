@@ -16,7 +16,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.export import read_dataset, turtle, write_atomically
+from kg.export import flatten, read_dataset, turtle, write_atomically
 from kg.namespace import DIP, OA
 from kg.sparql import short
 
@@ -70,8 +70,8 @@ def load_graph(files: list[Path], missing_hint: str = "run `make run` first") ->
         if not path.exists():
             raise InputError(f"{path} does not exist", hint=missing_hint)
         if path.suffix in (".trig", ".nq"):
-            for s, p, o, _ in read_dataset(path).quads((None, None, None, None)):
-                graph.add((s, p, o))
+            for triple in flatten(read_dataset(path)):
+                graph.add(triple)
         else:
             try:
                 graph.parse(path, format="turtle")
