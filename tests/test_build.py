@@ -256,3 +256,12 @@ def test_issue_status_is_derived_by_rules(built: Project, issue: str,
     assert (None, DIP.issueStatus, None) not in asserted
     assert set(inferred.objects(entity(issue), DIP.issueStatus)) == (
         {status} if status else set())
+
+
+@pytest.mark.parametrize("doc_id", [DOC, TELEGRAM])
+def test_data_readme_records_each_texts_checksum(doc_id: str) -> None:
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    digest = hashlib.sha256((ROOT / "data" / "text" / f"{doc_id}.txt").read_bytes()).hexdigest()
+    assert f"## text/{doc_id}.txt" in readme
+    section = readme.split(f"## text/{doc_id}.txt", 1)[1].split("\n## ", 1)[0]
+    assert digest in section, f"data/README.md must record the SHA-256 of {doc_id}.txt"
