@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.curation import Anchor, Claim, Curation, load_curation
 from kg.errors import InputError, Problem, ProblemList
@@ -374,9 +374,3 @@ def compile_corpus(corpus: Corpus, ontology: Graph) -> Dataset:
 def _copy(source: Graph, target: Graph) -> None:
     for triple in sorted(source):
         target.add(triple)
-
-
-def ontology_version(ontology: Graph) -> str:
-    for version in ontology.objects(None, OWL.versionInfo):
-        return str(version)
-    return "unknown"

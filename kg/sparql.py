@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
-from rdflib.term import Identifier, Node
+from rdflib.term import Identifier
 
 from kg.errors import InputError
 from kg.namespace import PREFIXES
@@ -59,20 +59,6 @@ class Engine(Protocol):
 
 
 # --- term conversion -------------------------------------------------------------
-
-def to_ox(term: Node) -> Any:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
 
 def from_ox(term: Any) -> Term | None:
     if term is None:

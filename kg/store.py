@@ -400,13 +400,6 @@ class StoreClient:
                      params={self.profile.graph_param: graph}, data=ntriples,
                      headers={"Content-Type": content_type})
 
-    def delete_graph(self, graph: str) -> None:
-        """Delete ``graph``; a graph that does not exist is not an error."""
-        self.request("DELETE", self._gsp(), what=f"deleting graph <{graph}>",
-                     params={self.profile.graph_param: graph}, ok={404})
-
-    # -- SPARQL --
-
     def update(self, text: str, *, what: str, retry: bool = True) -> None:
         if self.endpoints.update is None:
             raise UsageError("this store has no SPARQL Update endpoint",
