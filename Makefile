@@ -34,7 +34,7 @@ VALIDATION := $(BUILD)/validation.ttl
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- Setup ---------------------------------------------------------------------
 $(STAMP): pyproject.toml

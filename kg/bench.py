@@ -129,16 +129,16 @@ def bench(paths: Paths, copies: int, with_rdflib: bool = True) -> list[Measure]:
 def render(results: list[Measure]) -> str:
     base = {m.stage: m for m in results if m.copies == 1}
     oxigraph = {m.copies: m for m in results if m.stage.endswith(": oxigraph")}
-    lines = [f"{'stage':30} {'docs':>5} {'seconds':>9} {'peak RSS MiB':>13} {'(+stage)':>9}  "
+    lines = [f"{'stage':30} {'copies':>6} {'seconds':>9} {'peak RSS MiB':>13} {'(+stage)':>9}  "
              "ratio"]
     for m in results:
         ratio = ""
         if m.copies > 1 and m.stage in base and base[m.stage].seconds > 0:
             per_doc = m.seconds / base[m.stage].seconds / m.copies
-            ratio = f"{m.seconds / base[m.stage].seconds:6.1f}x the 1-document time " \
-                    f"({per_doc:.2f} per document)"
+            ratio = f"{m.seconds / base[m.stage].seconds:6.1f}x the 1-copy time " \
+                    f"({per_doc:.2f} per copy)"
         if m.stage.endswith(": rdflib") and oxigraph.get(m.copies):
             ratio = f"{m.seconds / oxigraph[m.copies].seconds:6.1f}x Oxigraph"
-        lines.append(f"{m.stage:30} {m.copies:>5} {m.seconds:>9.3f} {m.peak_mib:>13.1f} "
+        lines.append(f"{m.stage:30} {m.copies:>6} {m.seconds:>9.3f} {m.peak_mib:>13.1f} "
                      f"{m.growth_mib:>+9.1f}  {ratio}")
     return "\n".join(lines) + "\n"

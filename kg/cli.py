@@ -83,7 +83,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kg.validate import validate_files
 
     paths = _paths(args)
-    data = args.files or [paths.asserted, paths.inferred]
+    # The same N-Quads files the violation checks and `kg query` read.
+    data = args.files or [paths.build / "asserted.nq", paths.build / "inferred.nq"]
     default_report = None if args.files else paths.build / "validation.ttl"
     report = args.report or default_report
     hint = "check the file name" if args.files else "run `make run` (or kg build, kg infer) first"
@@ -99,6 +100,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}"
                         for k, n in sorted(counts.items()))
     conforms = result.conforms
+    failed_checks = 0
     if not args.files:
         from kg.queries import list_queries, run
 
@@ -109,13 +111,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
             rows = run(stored, engine)
             if rows.rows:
                 conforms = False
+                failed_checks += 1
                 from kg.sparql import to_table
 
                 out.write(f"Violation: check {stored.name} returned {len(rows.rows)} row(s): "
                           f"{stored.summary}\n{to_table(rows)}\n")
     verdict = "conforms" if conforms else "does NOT conform"
     where = f"; report written to {report}" if report else ""
-    out.write(f"SHACL: the graph {verdict} ({summary or 'no findings'}){where}\n")
+    checks = (f"; {failed_checks} violation check{'s' if failed_checks != 1 else ''} "
+              "returned rows" if failed_checks else "")
+    out.write(f"The graph {verdict} (SHACL: {summary or 'no findings'}{checks}){where}\n")
     return EXIT_OK if conforms else EXIT_NOT_CONFORMING
 
 
@@ -205,13 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("build", cmd_build,
-        "Compile texts, curation and registry into build/asserted.{trig,nq,ttl,nt,jsonld}; "
-        "print coverage.", "kg build")
+        "Compile texts, curation and registry into build/asserted.{trig,nq,ttl,nt,jsonld} "
+        "and build/context.jsonld; print coverage.", "kg build")
     add("infer", cmd_infer,
         "Derive build/inferred.* from build/asserted.trig with OWL 2 RL (owlrl) and the "
         "status rules in ontology/rules/.", "kg infer")
     validate = add("validate", cmd_validate,
-                   "Validate build/asserted + build/inferred against ontology/shapes.ttl; "
+                   "Validate build/asserted + build/inferred against ontology/shapes.ttl and run "
+                   "the queries/*-violation.rq checks (or SHACL only, on the files given); "
                    "exit 0 if the graph conforms, 1 if not.",
                    "kg validate            # or: kg validate tests/shapes/ClaimShape.fail.ttl")
     validate.add_argument("files", nargs="*", type=Path,

@@ -299,9 +299,10 @@ class StoreClient:
 
     def _auth_hint(self) -> str:
         if self._credentials is None:
+            sends = ("sends no authentication unless credentials are set"
+                     if self.auth_kind == "none" else f"uses {self.auth_kind} authentication")
             return (f"no credentials were given: set {ENV_USER} and {ENV_PASSWORD}, or add "
-                    f"the host to ~/.netrc ({self.profile.name} uses {self.auth_kind} "
-                    "authentication for writes)")
+                    f"the host to ~/.netrc (the {self.profile.name} profile {sends})")
         return (f"check the user and password from {self._credentials.source} and that the "
                 f"user may write ({self.auth_kind} authentication; {self.profile.note})")
 
@@ -326,10 +327,11 @@ class StoreClient:
                                f"{self.retry.tries} times",
                                "the server or a proxy in front of it is overloaded or down; "
                                "try again later")
+        said = f": {detail}" if detail else " (empty answer)"
         if status >= 500:
-            return self._error(f"{url} failed with {status} while {what}: {detail}",
+            return self._error(f"{url} failed with {status} while {what}{said}",
                                "check the server's log")
-        return self._error(f"{url} answered {status} while {what}: {detail}",
+        return self._error(f"{url} answered {status} while {what}{said}",
                            f"check --profile {self.profile.name} and the server's log")
 
     def request(self, method: str, url: str, *, what: str,

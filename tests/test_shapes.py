@@ -209,4 +209,4 @@ def test_cli_reports_the_fail_example(capsys: pytest.CaptureFixture[str]) -> Non
 def test_cli_accepts_the_pass_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli(example(CLI_SHAPE, "pass")) == EXIT_OK
     out = capsys.readouterr().out
-    assert "the graph conforms (no findings)" in out
+    assert "The graph conforms (SHACL: no findings)" in out

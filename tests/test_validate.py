@@ -13,7 +13,7 @@ from tests.conftest import ROOT, Project
 def test_the_cable_conforms(built: Project, capsys: pytest.CaptureFixture[str]) -> None:
     assert built.run("validate") == 0
     out = capsys.readouterr().out
-    assert "SHACL: the graph conforms (no findings)" in out
+    assert "The graph conforms (SHACL: no findings)" in out
     assert (built.build / "validation.ttl").exists()
 
 
@@ -30,7 +30,7 @@ def test_a_changed_quote_in_the_build_is_caught(built: Project, tmp_path: Path,
     out = capsys.readouterr().out
     assert code == 1
     assert 'quotes "Stalin still insists on a majority of directors" but the text at offsets' in out
-    assert "the graph does NOT conform (1 violation)" in out
+    assert "The graph does NOT conform (SHACL: 1 violation)" in out
 
 
 def test_missing_and_malformed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,3 +59,4 @@ def test_violation_queries_make_validate_fail(built: Project, tmp_path: Path,
     out = capsys.readouterr().out
     assert code == 1
     assert "check always-violation returned 5 row(s)" in out
+    assert "(SHACL: no findings; 1 violation check returned rows)" in out
