@@ -17,7 +17,7 @@ import json
 import re
 import shutil
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -99,13 +99,6 @@ class OxigraphEngine:
         engine.store.bulk_load(input=data.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
         return engine
 
-    @classmethod
-    def from_files(cls, files: Iterable[Path]) -> OxigraphEngine:
-        engine = cls()
-        for path in files:
-            engine.load_file(path)
-        return engine
-
     def load_file(self, path: Path, graph: URIRef | None = None) -> None:
         formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
                    ".nt": ox.RdfFormat.N_TRIPLES, ".ttl": ox.RdfFormat.TURTLE}
@@ -154,13 +147,6 @@ class RdflibEngine:
 
     def __init__(self) -> None:
         self.dataset = Dataset(default_union=True)
-
-    @classmethod
-    def from_files(cls, files: Iterable[Path]) -> RdflibEngine:
-        engine = cls()
-        for path in files:
-            engine.load_file(path)
-        return engine
 
     def load_file(self, path: Path, graph: URIRef | None = None) -> None:
         formats = {".nq": "nquads", ".trig": "trig", ".nt": "nt", ".ttl": "turtle"}
