@@ -44,7 +44,7 @@ FIELD_PROPERTY = {
 }
 DOCUMENT_PROPERTY = {
     "title": DCTERMS.title, "date": DIP.date, "sender": DIP.sender,
-    "recipients": DIP.recipient, "classification": DIP.classification,
+    "recipients": DIP.recipient, "signatories": DIP.signatory, "classification": DIP.classification,
     "form": DIP.documentForm, "archive": DIP.archive, "collection": DIP.collection,
     "citation": DIP.citation, "url": SCHEMA.url,
 }
@@ -257,7 +257,7 @@ class _DocumentCompiler:
             prop = DOCUMENT_PROPERTY[name]
             values = described.value if isinstance(described.value, list) else [described.value]
             for value in values:
-                if name in ("sender", "recipients", "archive", "collection"):
+                if name in ("sender", "recipients", "signatories", "archive", "collection"):
                     self.add(doc, prop, entity(value))
                 elif name == "date":
                     self.add(doc, prop, Literal(value, datatype=XSD.date))
@@ -277,7 +277,8 @@ class _DocumentCompiler:
             self.add(node, RDF.type, LAYER_CLASS[layer.kind])
             self.add(node, RDFS.label, Literal(layer.label, lang="en"))
             self.add(node, OA.hasSource, self.text)
-            self.add(node, PROV.wasAttributedTo, entity(layer.author))
+            for author in layer.authors:
+                self.add(node, PROV.wasAttributedTo, entity(author))
             self.add(node, OA.hasSelector, position)
             self.add(position, RDF.type, OA.TextPositionSelector)
             self.add(position, OA.start, Literal(layer.span.start, datatype=XSD.nonNegativeInteger))
@@ -337,7 +338,8 @@ class _DocumentCompiler:
             self.add(node, DIP.speaker, entity(key))
         if claim.heard_by:
             self.add(node, DIP.heardBy, entity(claim.heard_by))
-        self.add(node, DIP.reportedBy, entity(cur.sender))
+        for key in cur.reporters:
+            self.add(node, DIP.reportedBy, entity(key))
         for key in cur.recipients:
             self.add(node, DIP.reportedTo, entity(key))
         self.add(node, DIP.statedIn, self.doc)

@@ -39,10 +39,11 @@ CLAIM_FIELDS = (
 INFERABLE = ("act", "actor", "counterparty", "issue", "content", "modality", "date",
              "condition", "meeting", "responds_to", "speaker", "heard_by")
 DOCUMENT_FIELDS = ("id", "text", "sha256", "title", "date", "sender", "recipients",
-                   "classification", "form", "archive", "collection", "citation", "url",
+                   "signatories", "classification", "form", "archive", "collection", "citation", "url",
                    "language", "negotiation")
 # Descriptive fields of the document that carry a value and a quote.
-QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "classification", "form",
+QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "signatories",
+                          "classification", "form",
                           "archive", "collection", "citation", "url")
 
 
@@ -59,9 +60,14 @@ class Anchor:
 class Layer:
     name: str
     label: str
-    author: str
+    authors: list[str]
     span: Span
     kind: str = "transcript"
+
+    @property
+    def author(self) -> str:
+        """The first author (the one an editorial statement of the layer is spoken by)."""
+        return self.authors[0]
 
 
 @dataclass
@@ -166,12 +172,24 @@ class Curation:
     external_refs: list[ExternalRef] = field(default_factory=list)
 
     @property
-    def sender(self) -> str:
-        return str(self.fields["sender"].value)
+    def sender(self) -> str | None:
+        field_ = self.fields.get("sender")
+        return str(field_.value) if field_ else None
 
     @property
     def recipients(self) -> list[str]:
-        return list(self.fields["recipients"].value)
+        field_ = self.fields.get("recipients")
+        return list(field_.value) if field_ else []
+
+    @property
+    def signatories(self) -> list[str]:
+        field_ = self.fields.get("signatories")
+        return list(field_.value) if field_ else []
+
+    @property
+    def reporters(self) -> list[str]:
+        """Who states the document's claims: its sender, or its signatories."""
+        return [self.sender] if self.sender else self.signatories
 
     @property
     def date(self) -> datetime.date:
@@ -484,7 +502,7 @@ class _Reader:
                 self.problem(exc.message, spec.line, where, exc.hint)
                 continue
             if author:
-                layers.append(Layer(name, label, author[0], Span(first.start, end), kind))
+                layers.append(Layer(name, label, author, Span(first.start, end), kind))
         if sum(1 for layer in layers if layer.kind == "transcript") != 1:
             self.problem("`layers:` must define exactly one transcript layer", line, "layers",
                          "the transcript holds the document's own words; claims quote it")
@@ -497,9 +515,11 @@ class _Reader:
             line = doc.key_line(name)
             where = f"document {name}"
             if spec is None:
-                if name in ("title", "date", "sender", "recipients"):
+                if name in ("title", "date") or (
+                        name in ("sender", "recipients") and doc.get("signatories") is None):
                     self.problem(f"missing document {name}", doc.line, "document",
-                                 "give value and quote")
+                                 "give value and quote (an agreement or treaty gives "
+                                 "`signatories:` instead of sender and recipients)")
                 continue
             if not isinstance(spec, LineDict):
                 self.problem(f"{name} needs `value:` and `quote:`", line, where)
@@ -515,8 +535,8 @@ class _Reader:
                 found = self.keys(value, spec.key_line("value"), where, "sender", AGENT_TYPES,
                                   required=True)
                 value = found[0] if found else None
-            elif name == "recipients":
-                value = self.keys(value, spec.key_line("value"), where, "recipients",
+            elif name in ("recipients", "signatories"):
+                value = self.keys(value, spec.key_line("value"), where, name,
                                   AGENT_TYPES, required=True)
             elif name in ("archive",):
                 found = self.keys(value, spec.key_line("value"), where, name,

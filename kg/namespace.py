@@ -106,6 +106,8 @@ class DIP(DefinedNamespace):
     issue: URIRef
     issueScheme: URIRef
     issueStatus: URIRef
+    IssueStanding: URIRef
+    statusOf: URIRef
     issueStatusScheme: URIRef
     judgement: URIRef
     judgementScheme: URIRef
@@ -131,6 +133,7 @@ class DIP(DefinedNamespace):
     represents: URIRef
     respondsTo: URIRef
     sender: URIRef
+    signatory: URIRef
     sha256: URIRef
     speaker: URIRef
     statedIn: URIRef
