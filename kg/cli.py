@@ -185,6 +185,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from kg.scaffold import new_document
+
+    text_path, curation_path = new_document(args.text, args.data, args.id)
+    sys.stdout.write(
+        f"wrote {text_path} (a byte-for-byte copy) and {curation_path}\n"
+        "next: fill in every TODO in the curation file (docs/curation-guide.md), record the\n"
+        "text's source in data/README.md, then run `kg build` and fix what it reports.\n")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from kg.bench import bench, render
 
@@ -253,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Print who conceded what to whom and what remains disputed, with each side's "
         "position and the supporting quotes (the end of `make run`).", "kg report")
     register(add)
+    new = add("new", cmd_new,
+              "Start a new document: copy a text file to data/text/ and write a curation "
+              "skeleton to data/curation/ (checksum, header fields, its sentences to curate).",
+              "kg new ~/captures/1945-08-14-treaty.txt --id 1945-08-14-treaty-of-friendship")
+    new.add_argument("text", type=Path, help="the document's text (UTF-8), as captured")
+    new.add_argument("--id", metavar="ID",
+                     help="document id: lower case, digits and hyphens (default: from the "
+                          "file name)")
     bench_cmd = add("bench", cmd_bench,
                     "Print the time and peak memory of each stage on the corpus, and on N "
                     "copies of it (ratios against the 1-copy run and against Oxigraph).",

@@ -39,8 +39,8 @@ CLAIM_FIELDS = (
 INFERABLE = ("act", "actor", "counterparty", "issue", "content", "modality", "date",
              "condition", "meeting", "responds_to", "speaker", "heard_by")
 DOCUMENT_FIELDS = ("id", "text", "sha256", "title", "date", "sender", "recipients",
-                   "signatories", "classification", "form", "archive", "collection", "citation", "url",
-                   "language", "negotiation")
+                   "signatories", "classification", "form", "archive", "collection",
+                   "citation", "url", "language", "negotiation")
 # Descriptive fields of the document that carry a value and a quote.
 QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "signatories",
                           "classification", "form",
@@ -364,6 +364,8 @@ class _Reader:
                                                self.name, 1)])
         self.known_keys(data, ("document", "reasons", "layers", "glosses", "mentions",
                                "defaults", "claims", "editorial", "no_claim"), None)
+        self.check_todo(data, data.line, None)
+        self.problems.raise_if_any(f"unfinished curation file {self.name}")
         self.read_reasons(data.get("reasons"), data.key_line("reasons"))
         doc = data.get("document")
         if not isinstance(doc, LineDict):
@@ -393,6 +395,19 @@ class _Reader:
         return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
                         negotiation, fields, self.layers, glosses, mentions, claims, editorial,
                         no_claim, self.external_refs)
+
+    def check_todo(self, value: Any, line: int, path: str | None) -> None:
+        """Every value still reading ``TODO`` (as ``kg new`` writes them) is a problem."""
+        if isinstance(value, LineDict):
+            for key, item in value.items():
+                self.check_todo(item, value.key_line(key),
+                                f"{path}: {key}" if path else str(key))
+        elif isinstance(value, LineList):
+            for item in value:
+                self.check_todo(item, getattr(item, "line", value.line), path)
+        elif isinstance(value, str) and value.strip().startswith("TODO"):
+            self.problem(f"{path or 'value'} is still TODO", line, None,
+                         "fill it in (docs/curation-guide.md says what each field needs)")
 
     def read_no_claim(self, value: Any, line: int) -> list[NoClaim]:
         """Transcript sentences that report no meeting, position, act or plan."""

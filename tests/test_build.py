@@ -20,6 +20,8 @@ from tests.conftest import ROOT, Project
 
 DOC = "1945-07-11-harriman-soong"
 TELEGRAM = "1945-07-07-harriman-telegram-071545"
+YALTA = "1945-02-11-yalta-agreement-far-east"
+ALL_DOCS = sorted(p.stem for p in (ROOT / "data" / "text").glob("*.txt"))
 FORMATS = {"trig": "trig", "nq": "nquads", "ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
 
 
@@ -44,20 +46,20 @@ def curation_of(corpus, doc_id: str):  # type: ignore[no-untyped-def]
     return next(c for c in corpus.curations if c.doc_id == doc_id)
 
 
-@pytest.mark.parametrize("doc_id", [DOC, TELEGRAM])
+@pytest.mark.parametrize("doc_id", [DOC, TELEGRAM, YALTA])
 def test_every_quote_equals_the_text_at_its_offsets(corpus, doc_id: str) -> None:  # type: ignore[no-untyped-def]
     cur = curation_of(corpus, doc_id)
     anchors = [a for c in cur.claims for a in c.anchors]
     anchors += [m.anchor for m in cur.mentions] + [e.anchor for e in cur.editorial]
     anchors += [g.anchor for g in cur.glosses] + [f.anchor for f in cur.fields.values()]
-    assert len(anchors) > 80
+    assert len(anchors) > 50
     for anchor in anchors:
         assert cur.text[anchor.span.start:anchor.span.end] == anchor.quote
 
 
 def test_anchors_in_the_graph_match_the_verbatim_source(asserted: Graph) -> None:
     texts = {doc: (ROOT / "data" / "text" / f"{doc}.txt").read_text(encoding="utf-8")
-             for doc in (DOC, TELEGRAM)}
+             for doc in ALL_DOCS}
     checked = 0
     for selector in asserted.subjects(RDF.type, OA.TextPositionSelector):
         text = texts[str(selector).split("/id/doc/")[1].split("/")[0]]
@@ -263,7 +265,7 @@ def test_issue_status_is_derived_by_rules(built: Project, issue: str,
                for s in standings)
 
 
-@pytest.mark.parametrize("doc_id", [DOC, TELEGRAM])
+@pytest.mark.parametrize("doc_id", ALL_DOCS)
 def test_data_readme_records_each_texts_checksum(doc_id: str) -> None:
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     digest = hashlib.sha256((ROOT / "data" / "text" / f"{doc_id}.txt").read_bytes()).hexdigest()
