@@ -11,6 +11,7 @@ from rdflib import Graph, URIRef
 from kg.compile import Corpus, Coverage, compile_corpus, coverage, load_corpus
 from kg.errors import InputError
 from kg.export import context_document, graph_files, write_atomically
+from kg.linking import link_graphs
 
 ASSERTED = "asserted"
 
@@ -79,6 +80,7 @@ def build(paths: Paths) -> BuildResult:
     corpus = load_corpus(paths.data, ontology)
     dataset = compile_corpus(corpus, ontology)
     graphs = {URIRef(str(g.identifier)): g for g in dataset.graphs() if len(g)}
+    graphs.update(link_graphs(paths.data, corpus.registry))
     files = graph_files(paths.build / ASSERTED, graphs)
     files[paths.build / "context.jsonld"] = json.dumps(context_document(), indent=2,
                                                          sort_keys=True) + "\n"

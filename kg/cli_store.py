@@ -14,7 +14,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import EXIT_OK, InputError
-from kg.namespace import ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from kg.namespace import (
+    ENTITIES_GRAPH,
+    INFERRED_GRAPH,
+    LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+    WIKIDATA_GRAPH,
+)
 from kg.store import (
     AUTH_KINDS,
     DEFAULT_GRAPH_BASE,
@@ -82,7 +88,7 @@ def _client(args: argparse.Namespace) -> StoreClient:
 
 
 def default_graphs(build_dir: Path, graph_base: str = DEFAULT_GRAPH_BASE) -> list[str]:
-    """The graphs the embedded engine queries: documents, entities, inferred, ontology.
+    """The graphs the embedded engine queries: documents, links, entities, inferred, ontology.
 
     Not the shapes. Document graphs are read from ``build_dir/asserted.trig``.
     """
@@ -97,9 +103,11 @@ def default_graphs(build_dir: Path, graph_base: str = DEFAULT_GRAPH_BASE) -> lis
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"cannot parse {path}: {exc}", hint="run `kg build` again") from None
     fixed = {str(ENTITIES_GRAPH), str(INFERRED_GRAPH), str(ONTOLOGY_GRAPH)}
-    documents = sorted(names - fixed)
+    linking = [str(g) for g in (LINKS_GRAPH, WIKIDATA_GRAPH) if str(g) in names]
+    documents = sorted(names - fixed - set(linking))
     return [rebase(g, base) for g in
-            [*documents, str(ENTITIES_GRAPH), str(INFERRED_GRAPH), str(ONTOLOGY_GRAPH)]]
+            [*documents, *linking, str(ENTITIES_GRAPH), str(INFERRED_GRAPH),
+             str(ONTOLOGY_GRAPH)]]
 
 
 def engine_from_args(args: argparse.Namespace,

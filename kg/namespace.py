@@ -20,6 +20,10 @@ ID = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 SCHEMA = Namespace("https://schema.org/")
+# Wikidata items and their direct ("truthy") properties, as in Wikidata's own RDF.
+WD = Namespace("http://www.wikidata.org/entity/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 
 
 class DIP(DefinedNamespace):
@@ -143,6 +147,27 @@ class DIP(DefinedNamespace):
     timeExpression: URIRef
     timeQualifier: URIRef
 
+    # Linking to Wikidata (the last section of ontology/dip.ttl)
+    CandidateLink: URIRef
+    LinkCandidate: URIRef
+    LinkDecision: URIRef
+    LinkStatus: URIRef
+    NoLink: URIRef
+    VerifiedLink: URIRef
+    candidate: URIRef
+    decisionReason: URIRef
+    itemRevision: URIRef
+    linkAsOf: URIRef
+    linkEvidence: URIRef
+    linkMethod: URIRef
+    linkStatus: URIRef
+    linkStatusScheme: URIRef
+    linkSubject: URIRef
+    linkTarget: URIRef
+    matchProperty: URIRef
+    score: URIRef
+    verifiedAgainst: URIRef
+
 
 PREFIXES: dict[str, str] = {
     "dip": str(DIP),
@@ -160,6 +185,9 @@ PREFIXES: dict[str, str] = {
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "sh": "http://www.w3.org/ns/shacl#",
+    "wd": str(WD),
+    "wdt": str(WDT),
+    "geo": str(GEO),
 }
 
 
@@ -187,3 +215,5 @@ ENTITIES_GRAPH = GRAPH["entities"]
 INFERRED_GRAPH = GRAPH["inferred"]
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SHAPES_GRAPH = GRAPH["shapes"]
+LINKS_GRAPH = GRAPH["links"]
+WIKIDATA_GRAPH = GRAPH["wikidata"]

@@ -564,7 +564,10 @@ def test_default_graphs_are_documents_entities_inferred_ontology(build: Build) -
     graphs = default_graphs(build.build_dir, "http://example.org/g/")
     assert graphs[-3:] == ["http://example.org/g/entities", "http://example.org/g/inferred",
                            "http://example.org/g/ontology"]
-    assert graphs[:-3] and all(g.startswith("http://example.org/g/doc/") for g in graphs[:-3])
+    assert graphs[:-3] and all(g.startswith("http://example.org/g/doc/")
+                               or g in ("http://example.org/g/links",
+                                        "http://example.org/g/wikidata")
+                               for g in graphs[:-3])
     with pytest.raises(UsageError):
         default_graphs(build.build_dir, "not an iri")
 
