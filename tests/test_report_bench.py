@@ -36,7 +36,8 @@ def test_report_prints_concessions_and_disputes_with_quotes(
 def test_replicate_makes_copies_with_their_own_ids(tmp_path: Path) -> None:
     target = replicate(ROOT / "data", tmp_path / "data", 3)
     names = sorted(p.stem for p in (target / "curation").glob("*.yaml"))
-    assert len(names) == 6
+    documents = len(list((ROOT / "data" / "curation").glob("*.yaml")))
+    assert documents >= 3 and len(names) == 3 * documents
     for name in names:
         text = (target / "curation" / f"{name}.yaml").read_text(encoding="utf-8")
         assert f"  id: {name}\n" in text
