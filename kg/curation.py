@@ -258,8 +258,8 @@ class _Reader:
                 self.problem(f"unknown entity {key!r} in {what}", line, item,
                              self.registry.suggest(key))
             elif types is not None and ent.type not in types:
-                self.problem(f"{what} must be a {' or '.join(sorted(types))}, "
-                             f"but {key} is a {ent.type}", line, item)
+                self.problem(f"{what} must be of type {' or '.join(sorted(types))}, "
+                             f"but {key} is of type {ent.type}", line, item)
             else:
                 result.append(key)
         if required and not values:
