@@ -427,7 +427,8 @@ class _Reader:
                                  occurrence=item.get("occurrence"), within=item.get("in"))
             reason = self.string(item, "reason", "no_claim", required=True)
             if anchor and reason:
-                result.append(NoClaim(anchor, self.reason(reason)))
+                result.append(NoClaim(anchor, self.reason(reason, item.key_line("reason"),
+                                                          "no_claim")))
         return result
 
     def read_reasons(self, value: Any, line: int) -> None:
@@ -444,9 +445,20 @@ class _Reader:
             else:
                 self.reasons[str(name)] = text
 
-    def reason(self, text: str) -> str:
-        """A reason as written, or the named reason it cites."""
-        return self.reasons.get(text.strip(), text)
+    def reason(self, text: str, line: int | None = None, item: str | None = None) -> str:
+        """A reason as written, or the named reason it cites.
+
+        A reason without a space is taken as a name: an undefined one is a problem,
+        not a reason (a mistyped name would otherwise be recorded as the reason).
+        """
+        name = text.strip()
+        if name in self.reasons:
+            return self.reasons[name]
+        if name and not any(ch.isspace() for ch in name):
+            known = ", ".join(sorted(self.reasons)) or "none defined"
+            self.problem(f"unknown reason name {name!r}", line, item,
+                         f"define it under `reasons:` or write the reason out (names: {known})")
+        return text
 
     def read_source(self, doc: LineDict) -> tuple[str, Path, str]:
         self.known_keys(doc, DOCUMENT_FIELDS, "document")
@@ -650,7 +662,7 @@ class _Reader:
                              where)
                 inferred = None
             if inferred is not None:
-                inferred = self.reason(inferred)
+                inferred = self.reason(inferred, item.key_line("inferred"), where)
             if item.get("all"):
                 if not isinstance(quote, str) or not quote:
                     self.problem("missing quote", item.line, where)
@@ -785,7 +797,9 @@ class _Reader:
         if isinstance(default_inferred, dict):
             for key, reason in default_inferred.items():
                 if key not in item and key in defaults:
-                    inferred[key] = self.reason(str(reason))
+                    inferred[key] = self.reason(str(reason), default_inferred.key_line(key)
+                                                if isinstance(default_inferred, LineDict)
+                                                else item.line, where)
         declared = item.get("inferred")
         if declared is not None:
             if not isinstance(declared, LineDict):
@@ -804,11 +818,21 @@ class _Reader:
                         self.problem(f"{key} is marked inferred but has no value",
                                      declared.key_line(key), where)
                     else:
-                        inferred[key] = self.reason(reason)
+                        inferred[key] = self.reason(reason, declared.key_line(key), where)
         speaker = self.keys(speaker_value, item.key_line("speaker"), where, "speaker",
                             AGENT_TYPES)
         heard = self.keys(heard_value, item.key_line("heard_by"), where, "heard_by",
                           AGENT_TYPES)
+        for key, found in (("meeting", meeting), ("measured_against", measured),
+                           ("heard_by", heard)):
+            if len(found) > 1:
+                self.problem(f"{key} takes one key, not {len(found)}", item.key_line(key),
+                             where, "keep the one that applies; explain others in `note:`")
+        if "speaker" in item and item.get("speaker") is None:
+            self.problem("speaker: null leaves the claim without anyone asserting it",
+                         item.key_line("speaker"), where,
+                         "name who asserts it (a registry key, or a list), or drop the line "
+                         "to take `defaults: speaker:`")
         texts = {}
         for key in ("time_expression", "time_qualifier", "condition", "manner", "note"):
             texts[key] = self.string(item, key, where)

@@ -176,6 +176,8 @@ def curation_skeleton(doc_id: str, text_name: str, text: str, digest: str) -> st
         "  speaker: TODO  # who asserts the claims unless a claim says otherwise",
         "  heard_by: null",
         "",
+        "# The claims: what the document reports each party did or said. At least one is",
+        "# required (docs/curation-guide.md, \"Claims\").",
         "claims: []",
         "",
     ]

@@ -151,3 +151,34 @@ def test_registry_errors_name_the_line(scratch: Project,
     assert f"entities.yaml:{line}: stalin: unknown type 'Persona'" in err
     assert "did you mean Person?" in err
     assert "1 problem(s)" in err, "entries naming stalin must not be reported as well"
+
+
+def test_undefined_reason_name_is_refused(scratch: Project,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped reason name must not be recorded as the reason itself."""
+    path = break_curation(scratch, "      counterparty: soong-counterpart\n",
+                          "      counterparty: soong-counterparts\n")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "counterparty: soong-counterparts")
+    assert f"{CURATION.name}:{line}: claim c05: unknown reason name 'soong-counterparts'" in err
+    assert "soong-counterpart" in err.split("hint:", 1)[1]  # the names it could be
+
+
+def test_a_single_valued_field_refuses_a_list(scratch: Project,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "    meeting: meeting-1945-07-11\n    quote: \"Generalissimo",
+                          "    meeting: [meeting-1945-07-11, meeting-1945-07-12]\n"
+                          "    quote: \"Generalissimo")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "meeting: [meeting-1945-07-11, meeting-1945-07-12]")
+    assert f"{CURATION.name}:{line}: claim c05: meeting takes one key, not 2" in err
+
+
+def test_speaker_null_is_refused(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "    speaker: harriman\n    heard_by: null\n    inferred:\n"
+                                   "      date: '\"tonight\"",
+                          "    speaker: null\n    heard_by: null\n    inferred:\n"
+                          "      date: '\"tonight\"")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "speaker: null")
+    assert f"{CURATION.name}:{line}: claim c01: speaker: null leaves the claim" in err
