@@ -264,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Print who conceded what to whom and what remains disputed, with each side's "
         "position and the supporting quotes (the end of `make run`).", "kg report")
     register(add)
+    from kg.cli_link import register as register_link
+
+    register_link(add)
     new = add("new", cmd_new,
               "Start a new document: copy a text file to data/text/ and write a curation "
               "skeleton to data/curation/ (checksum, header fields, its sentences to curate).",

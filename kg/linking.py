@@ -34,7 +34,6 @@ from kg.namespace import (
     GEO,
     ID,
     LINKS_GRAPH,
-    SCHEMA,
     WD,
     WDT,
     WIKIDATA_GRAPH,
@@ -172,7 +171,10 @@ def _entry(key: str, raw: LineDict, name: str, problems: ProblemList) -> LinkEnt
                 f"did you mean {close[0]}?" if close else "allowed: " + ", ".join(FIELDS))
     entry = LinkEntry(key, line=raw.line)
     status = raw.get("status")
-    if status not in STATUSES:
+    if status is None:
+        problem("missing status: (verified, candidate or none)", None,
+                "status: candidate until the id is checked against a source")
+    elif status not in STATUSES:
         problem(f"status must be one of {', '.join(STATUSES)}, not {status!r}", "status",
                 "verified (checked against a named source), candidate or none")
     else:
@@ -530,6 +532,8 @@ def link_graphs(data_dir: Path, registry: Registry) -> dict[URIRef, Graph]:
 
 # --- the snapshot of Wikidata facts ------------------------------------------------------------
 
+# Wikidata's RDF writes descriptions with http://schema.org/ (not https).
+WIKIDATA_DESCRIPTION = URIRef("http://schema.org/description")
 SNAPSHOT_PROPS = ("P31", "P569", "P570", "P571", "P576", "P625")
 _TIME_TYPES = {11: XSD.date, 10: XSD.gYearMonth, 9: XSD.gYear}
 
@@ -548,7 +552,7 @@ def _time_literal(time: str, precision: int) -> Literal | None:
 def snapshot_graph(items: Iterable[Item], source: str) -> Graph:
     """The few facts the project uses, as Wikidata's own RDF states them, with provenance.
 
-    Per item: ``rdfs:label`` and ``schema:description`` (English), ``wdt:P31``, and
+    Per item: ``rdfs:label`` and ``<http://schema.org/description>`` (English), ``wdt:P31``, and
     ``wdt:P569``/``P570``/``P571``/``P576`` as ``xsd:date`` (``gYearMonth``/``gYear``
     at month or year precision), ``wdt:P625`` as a ``geo:wktLiteral``. A record
     ``id/wikidata/Q...`` says which revision they were read from, when and how.
@@ -559,7 +563,7 @@ def snapshot_graph(items: Iterable[Item], source: str) -> Graph:
         if item.label():
             graph.add((node, RDFS.label, Literal(item.label(), lang="en")))
         if item.description():
-            graph.add((node, SCHEMA.description, Literal(item.description(), lang="en")))
+            graph.add((node, WIKIDATA_DESCRIPTION, Literal(item.description(), lang="en")))
         for qid in item.item_values("P31"):
             if QID.match(qid):
                 graph.add((node, WDT.P31, WD[qid]))

@@ -11,6 +11,15 @@ import pytest
 from kg.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+# Stored queries answered from the Wikidata snapshot (kg link snapshot): they have no
+# rows until a snapshot is made; tests/test_linking.py checks them on a corpus with one.
+SNAPSHOT_QUERIES = frozenset({"negotiator-ages", "places-with-coordinates"})
+
+
+def may_be_empty(query_name: str) -> bool:
+    """True for a competency question that has no answer on this corpus yet."""
+    return (query_name in SNAPSHOT_QUERIES
+            and not (ROOT / "data" / "wikidata" / "snapshot.ttl").exists())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

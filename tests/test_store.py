@@ -35,7 +35,7 @@ from kg.store import (
     load,
     read_parts,
 )
-from tests.conftest import Project
+from tests.conftest import Project, may_be_empty
 from tests.servers import ROOT, Answer, Oxigraph, Stub, free_port, kg_main
 
 pytestmark = pytest.mark.server
@@ -253,7 +253,7 @@ def test_stored_query_same_answer_remote_and_embedded(
     bindings = sample_bindings(query_file)
     embedded = run(query, build.embedded(), bindings)
     remote = run(query, remote_engine(loaded, build), bindings)
-    if not query.is_violation_check:
+    if not query.is_violation_check and not may_be_empty(query.name):
         assert embedded.rows, "a competency question with no answer compares nothing"
     assert comparable(remote) == comparable(embedded)
 

@@ -14,6 +14,7 @@ import pytest
 from kg.errors import EXIT_OK, EXIT_REMOTE
 from kg.queries import parse_query_file, run
 from kg.store import PROFILES, RemoteEngine, StoreClient, Timeouts, connect
+from tests.conftest import may_be_empty
 from tests.servers import Virtuoso, kg_main
 from tests.test_store import QUERIES, Build, comparable, expected_counts, sample_bindings
 
@@ -82,7 +83,7 @@ def test_stored_query_same_answer_on_virtuoso(query_file: Path, loaded: Virtuoso
                           timeout=Timeouts(5, 60))
     embedded = run(query, build.embedded(), bindings)
     remote = run(query, engine, bindings)
-    if not query.is_violation_check:
+    if not query.is_violation_check and not may_be_empty(query.name):
         assert embedded.rows
     assert comparable(remote) == comparable(embedded)
 
