@@ -152,8 +152,8 @@ def test_a_fourth_document_is_data_only(corpus: Project,
     assert any(r["document"] == "1945-07-12-test-memo" and r["act"] == "demand"
                for r in disputed)
     compared = _query(corpus, "yalta-comparison", "issue=dairen-port-regime")
-    assert {r["document"] for r in compared} == {"1945-07-11-harriman-soong",
-                                                 "1945-07-12-test-memo"}
+    assert {"1945-07-11-harriman-soong", "1945-07-12-test-memo"} <= {
+        r["document"] for r in compared}
 
     assert _digest(ROOT / "kg") + _digest(ROOT / "ontology") + _digest(ROOT / "queries") \
         == code_before
@@ -188,13 +188,18 @@ def test_new_rejects_a_bad_id(corpus: Project, capsys: pytest.CaptureFixture[str
 
 def test_positions_over_time_follow_outer_mongolia_across_three_documents(
         built: Project) -> None:
-    rows = _query(built, "positions-over-time", "issue=outer-mongolia-status")
-    assert [(r["documentDate"], r["party"], r["act"]) for r in rows] == [
+    # Rows of these three documents, in this order (a document added later may add rows).
+    known = {"1945-02-11-yalta-agreement-far-east", "1945-07-07-harriman-telegram-071545",
+             "1945-07-11-harriman-soong"}
+    rows = [r for r in _query(built, "positions-over-time", "issue=outer-mongolia-status")
+            if r["document"] in known]
+    assert [(r["documentDate"], r["party"], r["act"], r["modality"]) for r in rows] == [
         ("1945-02-11", "Franklin D. Roosevelt and Joseph Stalin and Winston S. Churchill",
-         "agreement"),
-        ("1945-07-07", "Joseph Stalin", "demand"),
-        ("1945-07-11", "Joseph Stalin", "demand"),
-        ("1945-07-11", "T. V. Soong", "concession"),
+         "agreement", "done"),
+        ("1945-07-07", "Joseph Stalin", "demand", "done"),
+        ("1945-07-07", "T. V. Soong", "plan or intention", "planned"),
+        ("1945-07-11", "Joseph Stalin", "demand", "done"),
+        ("1945-07-11", "T. V. Soong", "concession", "done"),
     ]
     assert rows[0]["quote"] == ("The status quo in Outer-Mongolia (The Mongolian People's "
                                 "Republic) shall be preserved")
@@ -205,5 +210,7 @@ def test_positions_over_time_follow_outer_mongolia_across_three_documents(
 def test_a_yalta_accord_does_not_settle_a_sino_soviet_issue(built: Project) -> None:
     """The same issue stands differently in the two negotiations."""
     rows = _query(built, "open-issues")
-    assert {r["negotiation"] for r in rows} == {"Sino-Soviet negotiations of 1945"}
+    assert "Sino-Soviet negotiations of 1945" in {r["negotiation"] for r in rows}
+    assert "three-power negotiation on the Far East at Yalta" not in {
+        r["negotiation"] for r in rows}
     assert "control of the management of the railways" in {r["issue"] for r in rows}
