@@ -192,7 +192,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"wrote {text_path} (a byte-for-byte copy) and {curation_path}\n"
         "next: fill in every TODO in the curation file (docs/curation-guide.md), record the\n"
-        "text's source in data/README.md, then run `kg build` and fix what it reports.\n")
+        f"text's source in {args.data / 'README.md'}, then run `kg build` and fix what it "
+        "reports.\n")
     return EXIT_OK
 
 
