@@ -60,3 +60,29 @@ def test_violation_queries_make_validate_fail(built: Project, tmp_path: Path,
     assert code == 1
     assert "check always-violation returned 5 row(s)" in out
     assert "(SHACL: no findings; 1 violation check returned rows)" in out
+
+
+def test_a_response_dated_before_what_it_answers_is_reported(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Across documents: a concession cannot answer a demand made after it."""
+    telegram = scratch.data / "curation" / "1945-07-07-harriman-telegram-071545.yaml"
+    text = telegram.read_text(encoding="utf-8")
+    old = ("    quote: \"Stalin’s demand for formal recognition of the independence of Outer "
+           "Mongolia\"\n    modality: done\n")
+    assert old in text
+    telegram.write_text(text.replace(old, old + "    date: 1945-07-20\n", 1), encoding="utf-8")
+    assert scratch.run("build") == 0
+    assert scratch.run("infer") == 0
+    capsys.readouterr()
+    assert main(["validate", "--ontology", str(ROOT / "ontology"),
+                 "--queries", str(ROOT / "queries"), "--build-dir", str(scratch.build)]) == 1
+    out = capsys.readouterr().out
+    # Soong's July 11 concession (c26) and his July 7 search for a formula (t15) both
+    # answer the demand, now dated after them.
+    assert "check response-order-violation returned 2 row(s)" in out
+    rows = scratch.root / "rows.csv"
+    assert main(["query", str(ROOT / "queries" / "response-order-violation.rq"), "--format",
+                 "csv", "-o", str(rows), "--ontology", str(ROOT / "ontology"),
+                 "--build-dir", str(scratch.build)]) == 0
+    found = rows.read_text(encoding="utf-8")
+    assert "claim/c26,1945-07-11," in found and "claim/t15,1945-07-07," in found
