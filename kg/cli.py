@@ -158,7 +158,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
         registry_file = paths.data / "entities.yaml"
         if registry_file.exists():
-            keys = set(load_registry(registry_file).entities)
+            keys = {k: e.type for k, e in load_registry(registry_file).entities.items()}
     bindings = bind(stored, args.param, keys)
     if args.endpoint:
         from kg.cli_store import engine_from_args

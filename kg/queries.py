@@ -4,7 +4,10 @@ Header lines (before the query)::
 
     #+ summary: Who conceded what to whom?
     #+ columns: conceder, counterpart, concession, issue, quote, date, reportedBy
-    #+ param: party iri optional - only concessions by this party (registry key or IRI)
+    #+ param: party iri:Person|State optional - only concessions by this party (registry key)
+
+An ``iri`` parameter may name the registry types its key must have (``iri:Issue``),
+so a key of the wrong type is refused rather than answered with no rows.
 
 ``columns`` must list the projected variables in order (a test checks it).
 Parameters are bound as RDF terms, never pasted as text: the value is first
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +44,7 @@ class Param:
     kind: str
     optional: bool
     description: str
+    types: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -80,15 +85,17 @@ def parse_query_file(path: Path) -> StoredQuery:
             query.columns = [c.strip() for c in value.split(",") if c.strip()]
         elif key == "param":
             parts = value.split(None, 3)
-            if len(parts) < 2 or parts[1] not in PARAM_KINDS:
+            kind, _, type_list = parts[1].partition(":") if len(parts) > 1 else ("", "", "")
+            types = frozenset(t for t in type_list.split("|") if t)
+            if len(parts) < 2 or kind not in PARAM_KINDS or (types and kind != "iri"):
                 raise InputError("bad parameter declaration", problems=[Problem(
                     f"#+ param: {value}", str(path), number, None,
                     "write `#+ param: NAME KIND [optional] - description`, KIND one of "
-                    + ", ".join(PARAM_KINDS))])
+                    + ", ".join(PARAM_KINDS) + " (iri:Type|Type to require registry types)")])
             optional = len(parts) > 2 and parts[2] == "optional"
             rest = value.split(None, 3 if optional else 2)[-1] if len(parts) > 2 else ""
-            query.params[parts[0]] = Param(parts[0], parts[1], optional,
-                                           rest.lstrip("- ").strip())
+            query.params[parts[0]] = Param(parts[0], kind, optional,
+                                           rest.lstrip("- ").strip(), types)
     return query
 
 
@@ -117,11 +124,12 @@ def find_query(name_or_file: str, folder: Path) -> StoredQuery:
 
 
 def bind(query: StoredQuery, raw: list[str],
-         known_keys: set[str] | None = None) -> dict[str, Term]:
+         known_keys: Mapping[str, str] | None = None) -> dict[str, Term]:
     """Turn ``name=value`` strings into RDF terms, checked against the declarations.
 
-    With ``known_keys`` (the registry's keys), an ``iri`` parameter given as a key
-    must be one of them, so a misspelt key is an error, not an empty answer.
+    With ``known_keys`` (the registry's keys and their types), an ``iri`` parameter
+    given as a key must be one of them, of a declared type if the parameter names
+    types, so a misspelt or wrong key is an error, not an empty answer.
     """
     values: dict[str, Term] = {}
     for item in raw:
@@ -140,6 +148,13 @@ def bind(query: StoredQuery, raw: list[str],
             raise UsageError(f"{name}: {value!r} is not a key of the entity registry",
                              hint=f"did you mean {close[0]}?" if close
                              else "see data/entities.yaml for the keys")
+        if (param.types and known_keys is not None and value in known_keys
+                and known_keys[value] not in param.types):
+            wanted = " or ".join(sorted(param.types))
+            fitting = sorted(k for k, t in known_keys.items() if t in param.types)
+            close = difflib.get_close_matches(value, fitting, n=3, cutoff=0.3)
+            raise UsageError(f"{name}: {value!r} is of type {known_keys[value]}, not {wanted}",
+                             hint="e.g. " + ", ".join(close or fitting[:3]))
     for param in query.params.values():
         if not param.optional and param.name not in values:
             raise UsageError(f"missing parameter {param.name!r} for query {query.name}",

@@ -12,6 +12,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg.build import Paths
 from kg.cli import embedded_engine, main
+from kg.errors import KgError
 from kg.queries import inline_values, list_queries, parse_query_file, run
 from kg.sparql import to_csv
 from tests.conftest import ROOT, Project, may_be_empty
@@ -195,6 +196,27 @@ def test_bound_parameters_give_the_same_answers_on_both_engines(
     assert oxigraph == to_csv(run(stored, engines[1], bindings))
     unbound = to_csv(run(stored, engines[0]))
     assert set(oxigraph.splitlines()) <= set(unbound.splitlines())
+
+
+def test_a_registry_key_of_the_wrong_type_is_refused(
+        built: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """`dairen` is a place, not an issue: an error, not an empty answer."""
+    assert built.run("query", "positions-over-time", "--param", "issue=dairen") == 2
+    err = capsys.readouterr().err
+    assert "issue: 'dairen' is of type Place, not Issue" in err
+    assert "dairen-port-regime" in err  # the issues it may have meant
+    assert built.run("query", "offers", "--param", "actor=ports") == 2
+    assert "actor: 'ports' is of type Issue, not Government or Person or State" in \
+        capsys.readouterr().err
+
+
+def test_a_bad_parameter_type_declaration_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text("#+ param: x string:Issue - no\nSELECT ?x WHERE { ?x ?p ?o }\n",
+                    encoding="utf-8")
+    with pytest.raises(KgError) as failure:
+        parse_query_file(path)
+    assert "iri:Type|Type" in failure.value.render()
 
 
 def test_a_misspelt_registry_key_is_refused(built: Project,
