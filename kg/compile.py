@@ -267,6 +267,8 @@ class _DocumentCompiler:
                     self.add(doc, prop, Literal(str(value)))
             if described.extra.get("carrier"):
                 self.add(doc, DIP.carrier, entity(described.extra["carrier"]))
+            if described.extra.get("inferred"):
+                self.inference(doc, name, prop, str(described.extra["inferred"]))
             node = self.anchor(self.node("meta", name), described.anchor)
             self.add(doc, DIP.metadataAnchor, node)
             self.add(node, DIP.supportsProperty, prop)

@@ -551,7 +551,8 @@ class _Reader:
             if not isinstance(spec, LineDict):
                 self.problem(f"{name} needs `value:` and `quote:`", line, where)
                 continue
-            self.known_keys(spec, ("value", "quote", "occurrence", "in", "carrier"), where)
+            self.known_keys(spec, ("value", "quote", "occurrence", "in", "carrier", "inferred"),
+                            where)
             anchor = self.anchor(spec.get("quote"), spec.key_line("quote"), where,
                                  occurrence=spec.get("occurrence"), within=spec.get("in"))
             value: Any = spec.get("value")
@@ -577,6 +578,13 @@ class _Reader:
                 value = anchor.quote if anchor else None
             elif value is None or not isinstance(value, str):
                 self.problem(f"{name} needs a text `value:`", spec.line, where)
+            reason = spec.get("inferred")
+            if reason is not None:
+                if not isinstance(reason, str) or not reason.strip():
+                    self.problem(f"give the reason the {name} is inferred",
+                                 spec.key_line("inferred"), where)
+                else:
+                    extra["inferred"] = self.reason(reason, spec.key_line("inferred"), where)
             if name == "form" and spec.get("carrier") is not None:
                 found = self.keys(spec.get("carrier"), spec.key_line("carrier"), where,
                                   "carrier", AGENT_TYPES)

@@ -272,3 +272,12 @@ def test_data_readme_records_each_texts_checksum(doc_id: str) -> None:
     assert f"## text/{doc_id}.txt" in readme
     section = readme.split(f"## text/{doc_id}.txt", 1)[1].split("\n## ", 1)[0]
     assert digest in section, f"data/README.md must record the SHA-256 of {doc_id}.txt"
+
+
+def test_a_document_field_can_be_marked_inferred(asserted: Graph) -> None:
+    """The cable names offices; that they were Truman and Byrnes is the curator's inference."""
+    doc = URIRef(f"https://w3id.org/dipkg/id/doc/{DOC}")
+    inference = URIRef(f"{doc}/inference/recipients")
+    assert (doc, DIP.hasInference, inference) in asserted
+    assert asserted.value(inference, DIP.onProperty) == DIP.recipient
+    assert "Secretary of State James F. Byrnes" in str(asserted.value(inference, DIP.reason))
