@@ -4,6 +4,9 @@
 ``data/links.yaml`` (:mod:`kg.linking`); the network goes through
 :class:`kg.wikidata.WikidataClient`, whose answers are cached in
 ``data/wikidata/cache`` so that ``--offline`` can repeat any command later.
+``propose``, ``check`` and ``verify`` read items from the Action API and confirm
+their types with one Query Service request per run (falling back to the direct
+P31, and saying so, when the Query Service cannot answer, unless ``--strict-types``).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from kg.linking import (
     LINKS_FILE,
     REFERENCE_DATE,
     SNAPSHOT_FILE,
+    Assessment,
     Considered,
     LinkEntry,
     Links,
+    TypeCheck,
     assess,
+    confirm_types,
     entity_names,
     load_links,
     name_similarity,
@@ -32,7 +38,7 @@ from kg.linking import (
     with_candidates,
     write_snapshot,
 )
-from kg.registry import Registry, load_registry
+from kg.registry import Entity, Registry, load_registry
 from kg.wikidata import API_URL, QID, SPARQL_URL, Item, Lookup, Missing, Redirected, WikidataClient
 
 Handler = Callable[[argparse.Namespace], int]
@@ -120,7 +126,11 @@ def _short(text: str, width: int) -> str:
 # --- propose -----------------------------------------------------------------------------
 
 def link_propose(args: argparse.Namespace) -> int:
-    """Search Wikidata for each key's names, score the items, print (and record) them."""
+    """Search Wikidata for each key's names, score the items, print (and record) them.
+
+    The items of every key are fetched first, then their types are confirmed with one
+    Query Service request for the whole run, then each key's candidates are printed.
+    """
     registry = _registry(args)
     links = _links(args, registry)
     default = [k for k in registry.entities
@@ -130,13 +140,15 @@ def link_propose(args: argparse.Namespace) -> int:
     today = datetime.date.today()
     changed: dict[str, LinkEntry] = {}
     out = sys.stdout
+    # Per key: a line to print as is (a verified key), or the entity and its items.
+    found: list[tuple[str, str | tuple[Entity, LinkEntry, list[Item]]]] = []
     try:
         for key in keys:
             ent = registry.entities[key]
             entry = links.entries.get(key) or LinkEntry(key)
             if entry.status == "verified":
-                out.write(f"{key}: verified ({entry.wikidata}); not re-proposed "
-                          "(kg link check re-checks it)\n")
+                found.append((key, f"{key}: verified ({entry.wikidata}); not re-proposed "
+                                   "(kg link check re-checks it)\n"))
                 continue
             if entry.status == "none" and not args.keys:
                 continue
@@ -145,38 +157,46 @@ def link_propose(args: argparse.Namespace) -> int:
                 ids.extend(c.id for c in client.search(name, limit=args.limit))
             ids = list(dict.fromkeys(ids))
             lookups = client.get_entities(ids) if ids else {}
-            scored = []
-            for lookup in lookups.values():
-                item = _item(lookup)
-                if item is None:
-                    continue
-                scored.append((assess(ent, item, entry.reference_date), item))
-            scored.sort(key=lambda s: (-s[0].score, int(s[1].id[1:])))
-            out.write(f"{key} ({ent.type}: {ent.label})\n")
-            if not scored:
-                out.write("  no candidates\n")
-            for result, item in scored:
-                out.write(f"  {result.score:.2f}  {item.id:<10} {item.label()}"
-                          + (f" -- {item.description()}" if item.description() else "")
-                          + f"  [names {result.names:.2f}]\n")
-                for problem in result.problems:
-                    out.write(f"        implausible: {problem}\n")
-                for note in result.notes:
-                    out.write(f"        note: {note}\n")
-            considered = [Considered(item.id, item.label(), result.score)
-                          for result, item in scored[:KEEP_CANDIDATES]]
-            if considered:
-                best = considered[0]
-                reason = (f"Proposed by kg link propose on {today.isoformat()} from a Wikidata "
-                          f"search for {', '.join(entity_names(ent))}; best {best.id} "
-                          f"({best.label}, score {best.score:.2f}). Not verified: choose an "
-                          "item and run kg link verify.")
-            else:
-                reason = (f"kg link propose found no Wikidata item on {today.isoformat()} for "
-                          f"{', '.join(entity_names(ent))}.")
-            changed[key] = with_candidates(entry, considered, today, reason)
+            items = [item for item in map(_item, lookups.values()) if item is not None]
+            found.append((key, (ent, entry, items)))
+        pairs = [(what[0], item) for _, what in found if not isinstance(what, str)
+                 for item in what[2]]
+        types = confirm_types(client, pairs, strict=args.strict_types)
     finally:
         client.close()
+    _say_fallback(types)
+    for key, what in found:
+        if isinstance(what, str):
+            out.write(what)
+            continue
+        ent, entry, items = what
+        scored = [(assess(ent, item, entry.reference_date, types), item) for item in items]
+        scored.sort(key=lambda s: (-s[0].score, int(s[1].id[1:])))
+        out.write(f"{key} ({ent.type}: {ent.label})\n")
+        if not scored:
+            out.write("  no candidates\n")
+        for result, item in scored:
+            details = "; ".join(d for d in (f"names {result.names:.2f}", result.type_summary)
+                                if d)
+            out.write(f"  {result.score:.2f}  {item.id:<10} {item.label()}"
+                      + (f" -- {item.description()}" if item.description() else "")
+                      + f"  [{details}]\n")
+            for problem in result.problems:
+                out.write(f"        implausible: {problem}\n")
+            for note in result.notes:
+                out.write(f"        note: {note}\n")
+        considered = [Considered(item.id, item.label(), result.score)
+                      for result, item in scored[:KEEP_CANDIDATES]]
+        if considered:
+            best = considered[0]
+            reason = (f"Proposed by kg link propose on {today.isoformat()} from a Wikidata "
+                      f"search for {', '.join(entity_names(ent))}; best {best.id} "
+                      f"({best.label}, score {best.score:.2f}). Not verified: choose an "
+                      "item and run kg link verify.")
+        else:
+            reason = (f"kg link propose found no Wikidata item on {today.isoformat()} for "
+                      f"{', '.join(entity_names(ent))}.")
+        changed[key] = with_candidates(entry, considered, today, reason)
     if args.write and changed:
         update_links_file(links.path, changed)
         out.write(f"recorded candidates for {len(changed)} key(s) in {links.path} "
@@ -186,13 +206,20 @@ def link_propose(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _say_fallback(types: TypeCheck) -> None:
+    """Say so when the types were read from the direct P31 only."""
+    if types.unavailable is not None:
+        sys.stdout.write(types.message + "\n")
+
+
 # --- check and verify ----------------------------------------------------------------------
 
-def _problems(entry: LinkEntry, registry: Registry, lookup: Lookup) -> tuple[list[str], list[str]]:
-    """What is wrong with a link (problems), and what could not be confirmed (notes)."""
+def _problems(entry: LinkEntry, registry: Registry, lookup: Lookup,
+              types: TypeCheck | None = None) -> tuple[list[str], list[str], Assessment | None]:
+    """What is wrong with a link (problems), what could not be confirmed (notes), the score."""
     ent = registry.entities[entry.key]
     if isinstance(lookup, Missing):
-        return [f"{lookup.id} does not exist (deleted, or never existed)"], []
+        return [f"{lookup.id} does not exist (deleted, or never existed)"], [], None
     problems: list[str] = []
     if isinstance(lookup, Redirected):
         problems.append(f"{lookup.id} was merged into {lookup.target} (a redirect): link "
@@ -203,9 +230,20 @@ def _problems(entry: LinkEntry, registry: Registry, lookup: Lookup) -> tuple[lis
     if names < NAME_THRESHOLD:
         problems.append(f"the item's label {item.label()!r} no longer matches "
                         f"{ent.label!r} or its other names (similarity {names:.2f})")
-    result = assess(ent, item, entry.reference_date)
+    result = assess(ent, item, entry.reference_date, types)
     problems.extend(f"implausible: {p}" for p in result.problems)
-    return problems, result.notes
+    return problems, result.notes, result
+
+
+def _pairs(registry: Registry, entries: list[LinkEntry],
+           lookups: dict[str, Lookup]) -> list[tuple[Entity, Item]]:
+    """(entity, item) for each entry whose item exists (a redirect's target)."""
+    out = []
+    for entry in entries:
+        item = _item(lookups[entry.wikidata]) if entry.wikidata else None
+        if item is not None:
+            out.append((registry.entities[entry.key], item))
+    return out
 
 
 def link_check(args: argparse.Namespace) -> int:
@@ -218,15 +256,18 @@ def link_check(args: argparse.Namespace) -> int:
     client = _client(args)
     try:
         lookups = client.get_entities([e.wikidata for e in entries if e.wikidata])
+        types = confirm_types(client, _pairs(registry, entries, lookups),
+                              strict=args.strict_types)
     finally:
         client.close()
     out = sys.stdout
+    _say_fallback(types)
     failed_verified = 0
     failed = 0
     for entry in entries:
         assert entry.wikidata is not None
         lookup = lookups[entry.wikidata]
-        problems, notes = _problems(entry, registry, lookup)
+        problems, notes, result = _problems(entry, registry, lookup, types)
         item = _item(lookup)
         label = f" ({item.label()})" if item is not None else ""
         verdict = "FAILS" if problems else "ok"
@@ -235,6 +276,8 @@ def link_check(args: argparse.Namespace) -> int:
             out.write(f"  {problem}\n")
         for note in notes:
             out.write(f"  note: {note}\n")
+        if result is not None and result.type_summary:
+            out.write(f"  {result.type_summary}\n")
         if problems:
             failed += 1
             failed_verified += entry.status == "verified"
@@ -261,22 +304,27 @@ def link_verify(args: argparse.Namespace) -> int:
     probe = LinkEntry(key, wikidata=qid, as_of=as_of)
     client = _client(args)
     try:
-        lookup = client.get_entities([qid])[qid]
+        lookups = client.get_entities([qid])
+        types = confirm_types(client, _pairs(registry, [probe], lookups),
+                              strict=args.strict_types)
     finally:
         client.close()
-    problems, notes = _problems(probe, registry, lookup)
+    lookup = lookups[qid]
+    problems, notes, result = _problems(probe, registry, lookup, types)
     out = sys.stdout
+    _say_fallback(types)
     for note in notes:
         out.write(f"note: {note}\n")
+    if result is not None and result.type_summary:
+        out.write(f"{result.type_summary}\n")
     if problems:
         out.write(f"{key}: {qid} FAILS the check, nothing recorded:\n")
         for problem in problems:
             out.write(f"  {problem}\n")
         return EXIT_NOT_CONFORMING
     item = _item(lookup)
-    assert item is not None
+    assert item is not None and result is not None
     ent = registry.entities[key]
-    result = assess(ent, item, probe.reference_date)
     revision = f"revision {item.lastrevid}, " if item.lastrevid is not None else ""
     source = (f"Wikidata Action API wbgetentities ({args.api}), item {qid}, {revision}"
               f"retrieved {item.retrieved}")
@@ -290,7 +338,8 @@ def link_verify(args: argparse.Namespace) -> int:
         evidence=evidence, as_of=as_of, candidates=candidates[:KEEP_CANDIDATES],
         reason=(f"Checked against the Wikidata API: the item's names match {ent.label!r} "
                 f"(similarity {result.names:.2f}); plausible as of "
-                f"{probe.reference_date.isoformat()} (score {result.score:.2f})."))
+                f"{probe.reference_date.isoformat()} (score {result.score:.2f})"
+                + (f"; {result.type_summary}" if result.type_summary else "") + "."))
     out.write(f"{key}: {qid} ({item.label()}) passes the check\n  source: {source}\n")
     if args.write:
         update_links_file(links.path, {key: verified})
@@ -401,6 +450,10 @@ def register(add: AddCommand) -> None:
                        help="retries after a 429, 503, maxlag, 5xx or timeout (default 3)")
     group.add_argument("--timeout", type=_seconds, default=30.0, metavar="S",
                        help="seconds to wait for each answer (default 30)")
+    group.add_argument("--strict-types", action="store_true",
+                       help="propose, check, verify: fail (exit 4) if the Query Service "
+                            "cannot confirm the types, instead of falling back to each "
+                            "item's direct P31")
 
 
 __all__ = ["register"]

@@ -8,8 +8,11 @@ links only. The facts read from Wikidata for verified links (``kg link snapshot`
 are kept in ``data/wikidata/snapshot.ttl`` and compiled into ``graph/wikidata``.
 
 Scoring and plausibility (:func:`assess`) compare an item with a registry entity:
-names (label and aliases against label and alternative names), type (P31) and
-dates (alive, or in existence, at the date the documents speak of the entity).
+names (label and aliases against label and alternative names), type and dates
+(alive, or in existence, at the date the documents speak of the entity). The type
+is confirmed by one batched Query Service request per command
+(:func:`confirm_types`: ``?item wdt:P31/wdt:P279* ?class``, so a narrower class
+counts), or, when the Query Service cannot answer, from the item's direct P31 only.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.errors import InputError, ProblemList
+from kg.errors import InputError, ProblemList, RemoteError
 from kg.export import turtle, write_atomically
 from kg.namespace import (
     DIP,
@@ -40,7 +43,7 @@ from kg.namespace import (
     entity,
 )
 from kg.registry import Entity, Registry
-from kg.wikidata import QID, Item
+from kg.wikidata import QID, CacheMiss, Item, WikidataClient
 from kg.yamlio import LineDict, load_file, load_text
 
 LINKS_FILE = "links.yaml"
@@ -57,9 +60,11 @@ VERIFYING_METHODS = ("wikidata-api", "stored-source")
 FIELDS = ("wikidata", "match", "status", "checked", "method", "source", "evidence", "as_of",
           "candidates", "reason")
 
-# Classes (P31 values) that confirm a registry type. Only direct P31 is read, so an
-# item typed with a narrower class is "not confirmed", never "contradicted" --
-# except for persons, where every person item is an instance of human (Q5).
+# Classes that confirm a registry type. The Query Service confirms an item that is an
+# instance of one of them or of any subclass (wdt:P31/wdt:P279*); without it only the
+# direct P31 is read. An item of another class is "not confirmed", never
+# "contradicted" -- except for persons, where every person item is an instance of
+# human (Q5).
 HUMAN = "Q5"
 EXPECTED_TYPES: dict[str, frozenset[str]] = {
     "Person": frozenset({HUMAN}),
@@ -401,6 +406,11 @@ def name_similarity(ours: Iterable[str], theirs: Iterable[str]) -> float:
     return best
 
 
+# How a type was checked (Assessment.type_via).
+VIA_QUERY = "query service (P31/P279*)"
+VIA_DIRECT = "direct P31 only"
+
+
 @dataclass(frozen=True)
 class Assessment:
     """How an item fits an entity: the score and what speaks against it."""
@@ -409,32 +419,174 @@ class Assessment:
     names: float
     problems: list[str]  # failed plausibility: the item cannot be the entity
     notes: list[str]     # what could not be confirmed
+    type_ok: bool | None = None  # None: the entity's type has no expected classes
+    type_via: str = ""           # VIA_QUERY or VIA_DIRECT when type_ok is not None
+
+    @property
+    def type_summary(self) -> str:
+        """``type: confirmed, query service (P31/P279*)`` and the like; "" if not checked."""
+        if self.type_ok is None:
+            return ""
+        return f"type: {'confirmed' if self.type_ok else 'not confirmed'}, {self.type_via}"
+
+
+# --- the type query on the Query Service -----------------------------------------------------
+
+WD_PREFIX = "http://www.wikidata.org/entity/"
+
+
+@dataclass(frozen=True)
+class TypeCheck:
+    """The Query Service's answer on the items' classes, or why there is none.
+
+    ``classes`` maps each queried item to the expected classes it is an instance of,
+    directly or through subclasses; an item not in it was not queried (its type is
+    read from its direct P31). ``unavailable`` says why the query could not be used.
+    """
+
+    classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unavailable: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The line a command prints when it fell back to the direct P31."""
+        if self.unavailable is None:
+            return ""
+        return f"type from direct P31 only: query service unavailable ({self.unavailable})"
+
+
+def _sorted_qids(ids: Iterable[str]) -> list[str]:
+    # fullmatch: QID's "$" would also accept a trailing newline
+    return sorted({i for i in ids if QID.fullmatch(i)}, key=lambda q: int(q[1:]))
+
+
+def type_query(ids: Iterable[str]) -> str:
+    """The SELECT that confirms the items' types, built from validated item ids only.
+
+    Items and classes are bound with VALUES (sorted, so the same items give the same
+    query, and the cache answers it again); an id that is not ``Q`` and digits is
+    refused, never pasted into the query.
+    """
+    wanted = list(ids)
+    for qid in wanted:
+        if not QID.fullmatch(qid):
+            raise ValueError(f"{qid!r} is not a Wikidata item id")
+    items = " ".join(f"wd:{q}" for q in _sorted_qids(wanted))
+    classes = " ".join(f"wd:{q}" for q in _sorted_qids(
+        c for expected in EXPECTED_TYPES.values() for c in expected))
+    return ("PREFIX wd: <http://www.wikidata.org/entity/>\n"
+            "PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+            "SELECT ?item ?class WHERE {\n"
+            f"  VALUES ?item {{ {items} }}\n"
+            f"  VALUES ?class {{ {classes} }}\n"
+            "  ?item wdt:P31/wdt:P279* ?class .\n"
+            "}\n")
+
+
+def _entity_qid(term: Any) -> str | None:
+    if not isinstance(term, dict) or term.get("type") != "uri":
+        return None
+    value = term.get("value")
+    if not isinstance(value, str) or not value.startswith(WD_PREFIX):
+        return None
+    qid = value[len(WD_PREFIX):]
+    return qid if QID.fullmatch(qid) else None
+
+
+def parse_type_bindings(bindings: Iterable[Any], ids: Iterable[str],
+                        where: str = "the Query Service") -> dict[str, frozenset[str]]:
+    """Each queried item's expected classes from the ``?item ?class`` bindings."""
+    asked = _sorted_qids(ids)
+    known = {c for expected in EXPECTED_TYPES.values() for c in expected}
+    found: dict[str, set[str]] = {qid: set() for qid in asked}
+    for binding in bindings:
+        if not isinstance(binding, dict):
+            raise RemoteError(f"the answer of {where} to the type query is not SPARQL JSON "
+                              "results (a binding is not an object)",
+                              hint="check --sparql: it must be a SPARQL 1.1 endpoint")
+        qid, cls = _entity_qid(binding.get("item")), _entity_qid(binding.get("class"))
+        if qid is None or cls is None:
+            raise RemoteError(f"the answer of {where} to the type query binds ?item and "
+                              f"?class to something other than Wikidata items: {binding!r}",
+                              hint="check --sparql: it must be the Wikidata Query Service")
+        if qid in found and cls in known:
+            found[qid].add(cls)
+    return {qid: frozenset(classes) for qid, classes in found.items()}
+
+
+def confirm_types(client: WikidataClient, pairs: Iterable[tuple[Entity, Item]],
+                  strict: bool = False) -> TypeCheck:
+    """One Query Service request for every item whose entity's type has expected classes.
+
+    If the Query Service fails (after the client's retries), times out, answers
+    malformed JSON, or ``--offline`` has no cached answer, the check falls back to
+    each item's direct P31 (``unavailable`` says why) -- unless ``strict``, when the
+    error is raised (a remote failure exits 4, a cache miss 3).
+    """
+    ids = _sorted_qids(item.id for ent, item in pairs if ent.type in EXPECTED_TYPES)
+    if not ids:
+        return TypeCheck()
+    try:
+        bindings = client.sparql(
+            type_query(ids), what="the type query",
+            check=lambda rows: parse_type_bindings(rows, ids, client.sparql_url))
+        return TypeCheck(parse_type_bindings(bindings, ids, client.sparql_url))
+    except CacheMiss:
+        if strict:
+            raise
+        return TypeCheck(unavailable="the type query is not in the Wikidata cache and "
+                                     "--offline was given")
+    except RemoteError as exc:
+        if strict:
+            raise RemoteError(f"the Query Service could not confirm the types and "
+                              f"--strict-types was given: {exc.message}",
+                              hint="try again later, or drop --strict-types to fall back to "
+                                   "each item's direct P31 (instance of)") from None
+        return TypeCheck(unavailable=exc.message)
 
 
 def entity_names(ent: Entity) -> list[str]:
     return [ent.label, *ent.alt]
 
 
-def assess(ent: Entity, item: Item, as_of: datetime.date = REFERENCE_DATE) -> Assessment:
-    """Score ``item`` as a link for ``ent``: names 0.6, type 0.2, dates 0.2 (where they apply)."""
+def assess(ent: Entity, item: Item, as_of: datetime.date = REFERENCE_DATE,
+           types: TypeCheck | None = None) -> Assessment:
+    """Score ``item`` as a link for ``ent``: names 0.6, type 0.2, dates 0.2 (where they apply).
+
+    The type is confirmed by ``types`` (the Query Service: an instance of an expected
+    class or of a subclass) when it covers the item, else by the direct P31 alone.
+    """
     names = name_similarity(entity_names(ent), item.names())
     parts: list[tuple[float, float]] = [(0.6, names)]
     problems: list[str] = []
     notes: list[str] = []
+    type_ok: bool | None = None
+    via = ""
     expected = EXPECTED_TYPES.get(ent.type)
     if expected is not None:
-        types = set(item.item_values("P31"))
-        if types & expected:
+        direct = set(item.item_values("P31"))
+        queried = types.classes.get(item.id) if types is not None else None
+        via = VIA_DIRECT if queried is None else VIA_QUERY
+        type_ok = bool(direct & expected or (queried or set()) & expected)
+        if queried is not None and queried & expected:
             parts.append((0.2, 1.0))
-        elif not types:
+        elif direct & expected:
+            parts.append((0.2, 1.0))
+            via = VIA_DIRECT  # the API's P31 is newer than the Query Service's copy
+        elif not direct:
             parts.append((0.2, 0.5))
             notes.append("the item states no type (P31)")
         elif ent.type == "Person":
             parts.append((0.2, 0.0))
-            problems.append(f"not a human: instance of {', '.join(sorted(types))}, not {HUMAN}")
+            problems.append(f"not a human: instance of {', '.join(sorted(direct))}, not {HUMAN}"
+                            + (", nor of a subclass of it" if queried is not None else ""))
         else:
             parts.append((0.2, 0.3))
-            notes.append(f"type not confirmed: instance of {', '.join(sorted(types))}")
+            classes = sorted(expected, key=lambda q: int(q[1:]))
+            wanted = (", ".join(classes[:-1]) + " or " if len(classes) > 1 else "") + classes[-1]
+            notes.append(f"type not confirmed: instance of {', '.join(sorted(direct))}, "
+                         + (f"not a subclass of {wanted} (query service)"
+                            if queried is not None else f"not {wanted} (direct P31 only)"))
     lifespan = LIFESPAN.get(ent.type)
     if lifespan is not None:
         start_prop, end_prop = lifespan
@@ -459,7 +611,7 @@ def assess(ent: Entity, item: Item, as_of: datetime.date = REFERENCE_DATE) -> As
                          f"{as_of.isoformat()}")
     total = sum(w for w, _ in parts)
     score = round(sum(w * v for w, v in parts) / total, 2)
-    return Assessment(score, round(names, 2), problems, notes)
+    return Assessment(score, round(names, 2), problems, notes, type_ok, via)
 
 
 # --- the graphs -----------------------------------------------------------------------------
@@ -620,8 +772,9 @@ def with_candidates(entry: LinkEntry, considered: list[Considered], today: datet
                    method="wikidata-api", reason=reason)
 
 
-__all__ = ["CACHE_DIR", "LINKS_FILE", "LINKS_HEADER", "REFERENCE_DATE", "SNAPSHOT_FILE",
-           "Assessment", "Considered", "LinkEntry", "Links", "assess",
-           "decision_graph", "link_graphs", "load_links", "name_similarity", "read_snapshot",
-           "render_entry", "require_complete", "snapshot_graph", "update_links_file",
-           "write_snapshot"]
+__all__ = ["CACHE_DIR", "EXPECTED_TYPES", "LINKS_FILE", "LINKS_HEADER", "REFERENCE_DATE",
+           "SNAPSHOT_FILE", "VIA_DIRECT", "VIA_QUERY", "Assessment", "Considered", "LinkEntry",
+           "Links", "TypeCheck", "assess", "confirm_types", "decision_graph", "link_graphs",
+           "load_links", "name_similarity", "parse_type_bindings", "read_snapshot",
+           "render_entry", "require_complete", "snapshot_graph", "type_query",
+           "update_links_file", "write_snapshot"]

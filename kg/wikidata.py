@@ -288,8 +288,12 @@ class WikidataClient:
             self.sleep(gap)
 
     def _fetch(self, url: str, params: dict[str, str], what: str,
-               accept: str = "application/json") -> Answer:
-        """GET with the cache, the lock, retries and the checks on the answer."""
+               accept: str = "application/json",
+               check: Callable[[Any], object] | None = None) -> Answer:
+        """GET with the cache, the lock, retries and the checks on the answer.
+
+        ``check`` may raise on an answer of the wrong shape, before it is cached.
+        """
         path = self._cache_file("GET", url, params)
         cached = self._read_cache(path)
         if cached is not None:
@@ -304,6 +308,8 @@ class WikidataClient:
             sent["maxlag"] = str(self.maxlag)
         with self._lock:
             answer = self._fetch_locked(url, sent, what, accept)
+        if check is not None:
+            check(answer.body)
         self._write_cache(path, url, params, answer)
         return answer
 
@@ -467,16 +473,31 @@ class WikidataClient:
             return Missing(qid)
         return Item(qid, data, answer.retrieved)
 
-    def sparql(self, query: str) -> list[dict[str, dict[str, str]]]:
-        """Run a SELECT on the Query Service; the SPARQL 1.1 JSON bindings."""
-        body = self._fetch(self.sparql_url, {"query": query, "format": "json"},
-                           "the SPARQL query", "application/sparql-results+json").body
-        try:
-            bindings = body["results"]["bindings"]
-        except (KeyError, TypeError):
-            raise RemoteError(f"the Query Service's answer has no results ({self.sparql_url})",
-                              hint="check --sparql and the query") from None
-        return list(bindings)
+    def sparql(self, query: str, what: str = "the SPARQL query",
+               check: Callable[[list[Any]], object] | None = None
+               ) -> list[dict[str, dict[str, str]]]:
+        """Run a SELECT on the Query Service (GET); the SPARQL 1.1 JSON bindings.
+
+        The same etiquette, retries, cache and ``offline`` as the Action API (no
+        ``maxlag``: the Query Service does not take it). ``check`` may raise on
+        bindings of the wrong shape; such an answer is not cached.
+        """
+        def bindings_of(body: Any) -> list[dict[str, dict[str, str]]]:
+            try:
+                bindings = body["results"]["bindings"]
+            except (KeyError, TypeError):
+                bindings = None
+            if not isinstance(bindings, list):
+                raise RemoteError(f"the Query Service's answer to {what} has no results "
+                                  f"({self.sparql_url}; nothing was cached)",
+                                  hint="check --sparql and the query")
+            if check is not None:
+                check(bindings)
+            return list(bindings)
+
+        body = self._fetch(self.sparql_url, {"query": query, "format": "json"}, what,
+                           "application/sparql-results+json", check=bindings_of).body
+        return bindings_of(body)
 
 
 __all__ = ["API_URL", "CONTACT_ENV", "QID", "SPARQL_URL", "Answer", "CacheMiss", "Candidate",

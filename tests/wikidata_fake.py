@@ -1,19 +1,24 @@
 """A stand-in for Wikidata on 127.0.0.1: answers shaped exactly as the real services answer.
 
 The JSON follows what ``wbsearchentities``, ``wbgetentities`` and the Query Service
-return (field names, nesting, datatypes). The items are made up, with ids from
-Q900001 up, so no test asserts a real-world identifier.
+return (field names, nesting, datatypes). The Query Service evaluates the type query
+(``VALUES ?item``, ``VALUES ?class``, ``?item wdt:P31/wdt:P279* ?class``) over the
+stand-in's own items and their P31 and P279 statements, and answers a query it cannot
+parse with HTTP 400, as WDQS does. The items are made up, with ids from Q900001 up,
+so no test asserts a real-world identifier.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from pytest_httpserver import HTTPServer
+from rdflib.plugins.sparql import prepareQuery
 from werkzeug import Request, Response
 
 GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
@@ -21,6 +26,8 @@ EARTH = "http://www.wikidata.org/entity/Q2"
 HUMAN = "Q5"
 SOVEREIGN_STATE = "Q3624078"
 HISTORICAL_COUNTRY = "Q3024240"
+WD = "http://www.wikidata.org/entity/"
+SPARQL_JSON = "application/sparql-results+json;charset=utf-8"
 
 
 def _statement(prop: str, datavalue: dict[str, Any], datatype: str,
@@ -60,11 +67,13 @@ def entity(qid: str, label: str, description: str = "", aliases: list[str] | Non
            *, types: list[str] | None = None, born: str | None = None,
            died: str | None = None, inception: str | None = None,
            dissolved: str | None = None, coordinates: tuple[float, float] | None = None,
-           lastrevid: int = 1000001) -> dict[str, Any]:
+           subclass_of: list[str] | None = None, lastrevid: int = 1000001) -> dict[str, Any]:
     """An item as ``wbgetentities`` returns it (labels, descriptions, aliases, claims, info)."""
     claims: dict[str, list[dict[str, Any]]] = {}
     if types:
         claims["P31"] = [item_claim("P31", t) for t in types]
+    if subclass_of:
+        claims["P279"] = [item_claim("P279", c) for c in subclass_of]
     for prop, value in (("P569", born), ("P570", died), ("P571", inception),
                         ("P576", dissolved)):
         if value:
@@ -120,7 +129,9 @@ class FakeWikidata:
     """Items, redirects and deletions behind ``/w/api.php`` and ``/sparql``.
 
     ``script`` is a list of responses served first, one per request, before the
-    normal answers (to stage 429s, maxlag errors, 5xx...).
+    normal answers (to stage 429s, maxlag errors, 5xx...); ``sparql_script`` the
+    same for the Query Service alone. ``sparql_log`` keeps each Query Service
+    request's parameters, ``sparql_accepts`` its Accept header.
     """
 
     server: HTTPServer
@@ -130,6 +141,9 @@ class FakeWikidata:
     log: list[dict[str, str]] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
     sparql_bindings: list[dict[str, Any]] = field(default_factory=list)
+    sparql_script: list[Callable[[Request], Response]] = field(default_factory=list)
+    sparql_log: list[dict[str, str]] = field(default_factory=list)
+    sparql_accepts: list[str] = field(default_factory=list)
 
     def install(self) -> FakeWikidata:
         self.server.expect_request("/w/api.php").respond_with_handler(self.api)
@@ -188,14 +202,53 @@ class FakeWikidata:
                                                 f"{action}."}})
 
     def sparql(self, request: Request) -> Response:
+        self.sparql_log.append(dict(request.args))
+        self.sparql_accepts.append(request.headers.get("Accept", ""))
         scripted = self._scripted(request)
         if scripted is not None:
             return scripted
+        if self.sparql_script:
+            return self.sparql_script.pop(0)(request)
         query = parse_qs(request.query_string.decode()).get("query", [""])[0]
-        variables = sorted({k for b in self.sparql_bindings for k in b})
-        body = {"head": {"vars": variables}, "results": {"bindings": self.sparql_bindings}}
-        del query
-        return Response(json.dumps(body), content_type="application/sparql-results+json")
+        if self.sparql_bindings:
+            variables = sorted({k for b in self.sparql_bindings for k in b})
+            body = {"head": {"vars": variables},
+                    "results": {"bindings": self.sparql_bindings}}
+            return Response(json.dumps(body), content_type=SPARQL_JSON)
+        try:
+            prepareQuery(query)
+        except Exception as exc:  # pyparsing's ParseException, and others
+            return Response(f"SPARQL-QUERY: queryStr={query}\n"
+                            f"java.util.concurrent.ExecutionException: "
+                            f"org.openrdf.query.MalformedQueryException: {exc}",
+                            status=400, content_type="text/plain; charset=utf-8")
+        return Response(json.dumps(self.type_answer(query)), content_type=SPARQL_JSON)
+
+    def _values(self, query: str, var: str) -> list[str]:
+        match = re.search(r"VALUES\s+\?" + var + r"\s*\{([^}]*)\}", query)
+        return re.findall(r"wd:(Q\d+)", match.group(1)) if match else []
+
+    def _claims(self, qid: str, prop: str) -> list[str]:
+        claims = self.items.get(qid, {}).get("claims", {}).get(prop, [])
+        return [c["mainsnak"]["datavalue"]["value"]["id"] for c in claims
+                if c.get("rank") != "deprecated"]
+
+    def type_answer(self, query: str) -> dict[str, Any]:
+        """``?item wdt:P31/wdt:P279* ?class`` over the stand-in's items, as WDQS answers it."""
+        classes = set(self._values(query, "class"))
+        bindings = []
+        for qid in self._values(query, "item"):
+            seen: set[str] = set()
+            todo = self._claims(qid, "P31")
+            while todo:  # the subclass closure, zero or more P279 steps
+                cls = todo.pop()
+                if cls not in seen:
+                    seen.add(cls)
+                    todo.extend(self._claims(cls, "P279"))
+            for cls in sorted(seen & classes):
+                bindings.append({"item": {"type": "uri", "value": WD + qid},
+                                 "class": {"type": "uri", "value": WD + cls}})
+        return {"head": {"vars": ["item", "class"]}, "results": {"bindings": bindings}}
 
 
 def maxlag_error(retry_after: str = "1") -> Callable[[Request], Response]:
