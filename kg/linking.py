@@ -223,6 +223,13 @@ def _entry(key: str, raw: LineDict, name: str, problems: ProblemList) -> LinkEnt
         line = item.line if isinstance(item, LineDict) else raw.key_line("candidates")
         cid = item.get("id") if isinstance(item, dict) else None
         score = item.get("score", 0) if isinstance(item, dict) else None
+        extra = sorted(str(k) for k in item if k not in ("id", "label", "score")) \
+            if isinstance(item, dict) else []
+        if extra:
+            problems.add(f"candidate {cid}: unknown field(s) {', '.join(extra)}", name, line, key,
+                         "a candidate is {id: Q..., label: ..., score: 0..1}; give each item "
+                         "its own line")
+            continue
         if not isinstance(cid, str) or not QID.match(cid):
             problems.add(f"candidate id must be an item id like Q42, not {cid!r}", name, line,
                          key)

@@ -43,7 +43,7 @@ from kg.export import write_atomically
 API_URL = "https://www.wikidata.org/w/api.php"
 SPARQL_URL = "https://query.wikidata.org/sparql"
 CONTACT_ENV = "KG_CONTACT"
-QID = re.compile(r"^Q[1-9][0-9]*$")
+QID = re.compile(r"^Q[1-9][0-9]*\Z")  # \Z: "Q42\n" does not match
 BATCH = 50  # wbgetentities takes at most 50 ids per request
 ENTITY_PROPS = ("labels", "descriptions", "aliases", "claims", "info")
 

@@ -368,6 +368,25 @@ def test_two_exact_links_to_one_item_are_refused(small: Path) -> None:
     assert "already the exact match of" in caught.value.render()
 
 
+def test_a_malformed_candidate_is_refused_not_truncated(small: Path) -> None:
+    """`{id: Q1, Q2, label: ...}` parses with Q2 as a key: an error, not a lost candidate."""
+    text = LINKS.replace("ivan:\n  status: candidate\n", "ivan:\n  status: candidate\n"
+                         "  candidates:\n    - {id: Q900003, Q900004, label: two items, "
+                         "score: 0.5}\n")
+    assert text != LINKS
+    (small / "links.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        links_of(small)
+    rendered = caught.value.render()
+    assert "candidate Q900003: unknown field(s) Q900004" in rendered
+    assert "links.yaml:" in rendered and "ivan" in rendered
+
+
+def test_an_item_id_with_a_trailing_newline_is_not_an_id() -> None:
+    from kg.wikidata import QID
+    assert QID.match("Q42") and not QID.match("Q42\n") and not QID.match("Q042")
+
+
 def test_build_refuses_a_key_without_decision(small: Path) -> None:
     (small / "links.yaml").write_text(LINKS.split("ruritania:")[0], encoding="utf-8")
     with pytest.raises(InputError) as caught:
