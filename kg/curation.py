@@ -528,8 +528,9 @@ class _Reader:
             except QuoteError as exc:
                 self.problem(exc.message, spec.line, where, exc.hint)
                 continue
-            if author:
-                layers.append(Layer(name, label, author, Span(first.start, end), kind))
+            # A layer whose author is wrong is still placed (its problem is already
+            # recorded), so quotes inside it are not also reported as outside every layer.
+            layers.append(Layer(name, label, author or ["?"], Span(first.start, end), kind))
         if sum(1 for layer in layers if layer.kind == "transcript") != 1:
             self.problem("`layers:` must define exactly one transcript layer", line, "layers",
                          "the transcript holds the document's own words; claims quote it")

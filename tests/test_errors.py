@@ -182,3 +182,13 @@ def test_speaker_null_is_refused(scratch: Project, capsys: pytest.CaptureFixture
     err = build_fails(scratch, capsys)
     line = line_of(path, "speaker: null")
     assert f"{CURATION.name}:{line}: claim c01: speaker: null leaves the claim" in err
+
+
+def test_a_layer_with_an_unknown_author_is_one_problem(scratch: Project,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_curation(scratch, "    author: wilson-center-archive\n    from: \"**July 11",
+                          "    author: wilson-centre\n    from: \"**July 11")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "author: wilson-centre")
+    assert f"{CURATION.name}:{line}: layer catalogue: unknown entity 'wilson-centre'" in err
+    assert "lies outside every layer" not in err
