@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kg import __version__
 from kg.build import Paths
@@ -116,12 +117,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
                 out.write(f"Violation: check {stored.name} returned {len(rows.rows)} row(s): "
                           f"{stored.summary}\n{to_table(rows)}\n")
+    if result.findings:
+        out.write("By document: " + _findings_by_part(result.findings) + "\n")
     verdict = "conforms" if conforms else "does NOT conform"
     where = f"; report written to {report}" if report else ""
     checks = (f"; {failed_checks} violation check{'s' if failed_checks != 1 else ''} "
               "returned rows" if failed_checks else "")
     out.write(f"The graph {verdict} (SHACL: {summary or 'no findings'}{checks}){where}\n")
     return EXIT_OK if conforms else EXIT_NOT_CONFORMING
+
+
+def _findings_by_part(findings: Sequence[Any]) -> str:
+    """Count SHACL findings per document graph (or registry, links), from their focus IRIs.
+
+    >>> from types import SimpleNamespace as F
+    >>> _findings_by_part([F(focus="<https://w3id.org/dipkg/id/doc/d1/claim/c1>",
+    ...                      severity="Violation"),
+    ...                    F(focus="<https://w3id.org/dipkg/id/entity/x>", severity="Warning")])
+    'd1: 1 violation; registry: 1 warning'
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for finding in findings:
+        focus = str(finding.focus).strip("<>")
+        if "/id/doc/" in focus:
+            part = focus.split("/id/doc/", 1)[1].split("/", 1)[0]
+        elif "/id/entity/" in focus:
+            part = "registry"
+        elif "/id/link/" in focus or "/id/wikidata/" in focus:
+            part = "links"
+        else:
+            part = "other"
+        by_severity = counts.setdefault(part, {})
+        by_severity[finding.severity] = by_severity.get(finding.severity, 0) + 1
+    return "; ".join(
+        f"{part}: " + ", ".join(f"{n} {sev.lower()}{'s' if n != 1 else ''}"
+                                for sev, n in sorted(sevs.items()))
+        for part, sevs in sorted(counts.items(), key=lambda kv: (kv[0] == "other", kv[0])))
 
 
 def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:

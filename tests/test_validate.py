@@ -31,6 +31,7 @@ def test_a_changed_quote_in_the_build_is_caught(built: Project, tmp_path: Path,
     assert code == 1
     assert 'quotes "Stalin still insists on a majority of directors" but the text at offsets' in out
     assert "The graph does NOT conform (SHACL: 1 violation)" in out
+    assert "By document: 1945-07-11-harriman-soong: 1 violation" in out
 
 
 def test_missing_and_malformed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
