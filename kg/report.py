@@ -48,13 +48,13 @@ def render(concessions: Results, disputed: Results) -> str:
     for row in concessions.rows:
         out.extend(_concession(row))
     out += ["WHAT REMAINS DISPUTED, AND WHERE EACH SIDE STANDS", ""]
-    by_issue: dict[str, list[Mapping[str, Term | None]]] = {}
+    by_issue: dict[tuple[str, str], list[Mapping[str, Term | None]]] = {}
     for row in disputed.rows:
-        by_issue.setdefault(_text(row, "issue"), []).append(row)
+        by_issue.setdefault((_text(row, "issue"), _text(row, "negotiation")), []).append(row)
     if not by_issue:
         out.append("  (no disputed issues)")
-    for issue, positions in by_issue.items():
-        out.append(f"  * {issue}")
+    for (issue, negotiation), positions in by_issue.items():
+        out.append(f"  * {issue}" + (f" (in the {negotiation})" if negotiation else ""))
         for position in positions:
             out.append(_wrap(f"{_text(position, 'party')} ({_text(position, 'act')}): "
                              f"{_text(position, 'position')}", "      "))

@@ -26,7 +26,7 @@ def test_report_prints_concessions_and_disputes_with_quotes(
     flat = " ".join(disputed.split())
     for issue in ("control of the management of the railways", "military zone under Soviet control",
                   "regime of the port of Dairen"):
-        assert f"* {issue}" in flat
+        assert f"* {issue} (in the Sino-Soviet negotiations of 1945)" in flat
     assert 'Joseph Stalin (demand): a Soviet majority of the directors of the railways ' \
         '"Stalin still insists on a majority of the directors"' in flat
     assert 'T. V. Soong (rejection): Soong resists a Soviet majority of the directors ' \
