@@ -5,7 +5,9 @@ The decisions live in ``data/links.yaml``, one entry per registry key (see
 named graph ``graph/links``: one ``dip:LinkDecision`` per key with its provenance,
 and the mapping triple (``skos:exactMatch`` or ``skos:closeMatch``) for verified
 links only. The facts read from Wikidata for verified links (``kg link snapshot``)
-are kept in ``data/wikidata/snapshot.ttl`` and compiled into ``graph/wikidata``.
+are kept in ``data/wikidata/snapshot.ttl`` and compiled into ``graph/wikidata``, with
+the facts a verified stored-source decision copied from a named stored copy of the
+item's statements (``facts:``, :func:`facts_graph`), each set under its own record.
 
 Scoring and plausibility (:func:`assess`) compare an item with a registry entity:
 names (label and aliases against label and alternative names), type and dates
@@ -58,7 +60,13 @@ MATCHES = {"exact": SKOS.exactMatch, "close": SKOS.closeMatch}
 METHODS = ("wikidata-api", "stored-source", "curator")
 VERIFYING_METHODS = ("wikidata-api", "stored-source")
 FIELDS = ("wikidata", "match", "status", "checked", "method", "source", "evidence", "as_of",
-          "candidates", "reason")
+          "facts", "candidates", "reason")
+# The facts a verified stored-source decision may copy from a named stored copy of the
+# item's Wikidata statements (facts:), and the Wikidata property of each date.
+FACT_DATES = {"born": "P569", "died": "P570", "inception": "P571", "dissolved": "P576"}
+FACT_FIELDS = ("source", "label", *FACT_DATES, "coordinates", "evidence")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_POINT = re.compile(r"^Point\((-?[0-9]+(?:\.[0-9]+)?) (-?[0-9]+(?:\.[0-9]+)?)\)$")
 
 # Classes that confirm a registry type. The Query Service confirms an item that is an
 # instance of one of them or of any subclass (wdt:P31/wdt:P279*); without it only the
@@ -97,6 +105,13 @@ LINKS_HEADER = """\
 #   evidence:   the words seen in the source
 #   as_of:      date at which the item must be plausible (person alive, state in
 #               existence); default 1945-07-11
+#   facts:      only on a verified stored-source decision: facts copied from a named
+#               stored copy of the item's Wikidata statements, compiled like the
+#               snapshot's (graph/wikidata) under their own record; the file must show
+#               each one. Fields: source (REQUIRED: repository, file and commit),
+#               born (P569), died (P570), inception (P571), dissolved (P576) as
+#               YYYY-MM-DD, coordinates (P625) as "Point(LONGITUDE LATITUDE)", label,
+#               evidence (the words seen there)
 #   candidates: the items considered, each {id: Q..., label: ..., score: 0..1}
 #   reason:     why this item, or why no link
 #
@@ -117,6 +132,18 @@ class Considered:
     score: float
 
 
+@dataclass(frozen=True)
+class StoredFacts:
+    """Facts copied from a named stored copy of an item's Wikidata statements (facts:)."""
+
+    source: str
+    dates: tuple[tuple[str, datetime.date], ...] = ()  # (field, day), e.g. ("born", ...)
+    coordinates: tuple[float, float] | None = None  # (longitude, latitude)
+    label: str | None = None
+    evidence: str | None = None
+    line: int = field(default=0, compare=False)
+
+
 @dataclass
 class LinkEntry:
     key: str
@@ -128,6 +155,7 @@ class LinkEntry:
     source: str | None = None
     evidence: str | None = None
     as_of: datetime.date | None = None
+    facts: StoredFacts | None = None
     candidates: list[Considered] = field(default_factory=list)
     reason: str | None = None
     line: int = 0
@@ -163,6 +191,93 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return str(value).strip() or None
     return None
+
+
+def _fact_day(value: Any) -> datetime.date | None:
+    """A day written YYYY-MM-DD (YAML reads it as a date); a time of day is refused."""
+    if isinstance(value, datetime.datetime):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _DAY.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _point(value: Any) -> tuple[float, float] | None:
+    """(longitude, latitude) from "Point(LONGITUDE LATITUDE)", both in range."""
+    match = _POINT.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    lon, lat = float(match.group(1)), float(match.group(2))
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return lon, lat
+
+
+def _facts(raw: Any, line: int, key: str, name: str,
+           problems: ProblemList) -> StoredFacts | None:
+    """The facts: block of a decision, every problem reported with its line."""
+    if not isinstance(raw, LineDict):
+        problems.add("facts must be a mapping (source:, born:, died:, inception:, dissolved:, "
+                     "coordinates:, label:, evidence:)", name, line, key)
+        return None
+
+    def problem(message: str, field_name: str | None, hint: str | None = None) -> None:
+        problems.add(message, name, raw.key_line(field_name) if field_name else line, key,
+                     hint)
+
+    ok = True
+    for field_name in sorted(set(raw) - set(FACT_FIELDS)):
+        close = difflib.get_close_matches(field_name, FACT_FIELDS, n=1)
+        problem(f"facts: unknown field {field_name!r}", field_name,
+                f"did you mean {close[0]}?" if close else "allowed: " + ", ".join(FACT_FIELDS))
+        ok = False
+    texts: dict[str, str | None] = {}
+    for name_ in ("source", "label", "evidence"):
+        value = raw.get(name_)
+        texts[name_] = _text(value)
+        if value is not None and not (isinstance(value, str) and not value.strip()) \
+                and texts[name_] is None:
+            problem(f"facts: {name_} must be text", name_)
+            ok = False
+    source = texts["source"]
+    if raw.get("source") is None or (isinstance(raw["source"], str) and source is None):
+        problem("facts need source: (the stored copy they were copied from)",
+                "source" if "source" in raw else None,
+                "name it so that anyone can read it again: repository, file and commit")
+        ok = False
+    dates: list[tuple[str, datetime.date]] = []
+    for name_ in FACT_DATES:
+        if name_ not in raw:
+            continue
+        day = _fact_day(raw[name_])
+        if day is None:
+            problem(f"facts: {name_} must be a day YYYY-MM-DD, not {raw[name_]!r}", name_,
+                    "copy the day the stored copy shows, without a time "
+                    "(1884-05-08T00:00:00Z is written 1884-05-08)")
+            ok = False
+        else:
+            dates.append((name_, day))
+    coordinates = None
+    if "coordinates" in raw:
+        coordinates = _point(raw["coordinates"])
+        if coordinates is None:
+            problem(f"facts: coordinates must be \"Point(LONGITUDE LATITUDE)\", numbers with "
+                    f"longitude -180..180 and latitude -90..90, not {raw['coordinates']!r}",
+                    "coordinates", "as Wikidata writes P625, e.g. \"Point(34.14 44.46)\"")
+            ok = False
+    if ok and not dates and coordinates is None and texts["label"] is None:
+        problem("facts name no fact", None,
+                "give born, died, inception, dissolved, coordinates or label, or remove facts:")
+        ok = False
+    if not ok or source is None:
+        return None
+    return StoredFacts(source, tuple(dates), coordinates, texts["label"], texts["evidence"],
+                       raw.line)
 
 
 def _entry(key: str, raw: LineDict, name: str, problems: ProblemList) -> LinkEntry:
@@ -238,6 +353,13 @@ def _entry(key: str, raw: LineDict, name: str, problems: ProblemList) -> LinkEnt
             problems.add(f"candidate {cid}: score must be a number from 0 to 1", name, line, key)
             continue
         entry.candidates.append(Considered(cid, _text(item.get("label")) or "", float(score)))
+    if "facts" in raw:
+        entry.facts = _facts(raw["facts"], raw.key_line("facts"), key, name, problems)
+        if entry.status != "verified" or entry.method != "stored-source":
+            problem("facts: only a verified decision with method: stored-source may carry "
+                    "facts copied from a stored copy", "facts",
+                    "remove facts: (kg link snapshot reads the facts of items verified on "
+                    "the API), or verify the link against the stored copy first")
     # What each status requires.
     if entry.status == "verified":
         needs = [(entry.wikidata, "wikidata", "the item id"),
@@ -299,6 +421,14 @@ def load_links(path: Path, registry: Registry, display: str | None = None) -> Li
                              "entities cannot both be exactly the same item", name, entry.line,
                              entry.key, "link one of them with match: close, or choose "
                              "another item")
+    copied: dict[str, str] = {}
+    for entry in entries.values():
+        if entry.facts and entry.wikidata:
+            other = copied.setdefault(entry.wikidata, entry.key)
+            if other != entry.key:
+                problems.add(f"the facts of {entry.wikidata} are already copied in the "
+                             f"decision for {other}", name, entry.facts.line, entry.key,
+                             "give an item's facts in one decision only")
     problems.raise_if_any(f"invalid links file {name}")
     missing = [key for key in registry.entities if key not in entries]
     return Links(path, entries, missing)
@@ -346,6 +476,19 @@ def render_entry(entry: LinkEntry) -> str:
             lines.append(f"  {name}: {_scalar(value)}")
     if entry.as_of:
         lines.append(f"  as_of: {entry.as_of.isoformat()}")
+    if entry.facts:
+        facts = entry.facts
+        lines.append("  facts:")
+        lines.append(f"    source: {_scalar(facts.source)}")
+        if facts.label:
+            lines.append(f"    label: {_scalar(facts.label)}")
+        for name_, day in facts.dates:
+            lines.append(f"    {name_}: {day.isoformat()}")
+        if facts.coordinates:
+            lon, lat = facts.coordinates
+            lines.append(f"    coordinates: \"Point({lon} {lat})\"")
+        if facts.evidence:
+            lines.append(f"    evidence: {_scalar(facts.evidence)}")
     if entry.candidates:
         lines.append("  candidates:")
         for cand in entry.candidates:
@@ -683,9 +826,10 @@ def link_graphs(data_dir: Path, registry: Registry) -> dict[URIRef, Graph]:
     links = load_links(path, registry)
     require_complete(links)
     graphs = {LINKS_GRAPH: decision_graph(links)}
-    snapshot = read_snapshot(data_dir / SNAPSHOT_FILE)
-    if len(snapshot):
-        graphs[WIKIDATA_GRAPH] = snapshot
+    facts = read_snapshot(data_dir / SNAPSHOT_FILE)
+    facts += facts_graph(links)
+    if len(facts):
+        graphs[WIKIDATA_GRAPH] = facts
     return graphs
 
 
@@ -706,6 +850,14 @@ def _time_literal(time: str, precision: int) -> Literal | None:
     text = {XSD.date: f"{year}-{month}-{day}", XSD.gYearMonth: f"{year}-{month}",
             XSD.gYear: year}[kind]
     return Literal(text, datatype=kind)
+
+
+def _day_literal(day: datetime.date) -> Literal:
+    return Literal(day.isoformat(), datatype=XSD.date)
+
+
+def _point_literal(lon: float, lat: float) -> Literal:
+    return Literal(f"Point({lon:g} {lat:g})", datatype=GEO.wktLiteral)
 
 
 def snapshot_graph(items: Iterable[Item], source: str) -> Graph:
@@ -732,12 +884,12 @@ def snapshot_graph(items: Iterable[Item], source: str) -> Graph:
                 if literal is not None:
                     graph.add((node, WDT[prop], literal))
         for lat, lon in item.coordinates():
-            graph.add((node, WDT.P625, Literal(f"Point({lon:g} {lat:g})",
-                                               datatype=GEO.wktLiteral)))
+            graph.add((node, WDT.P625, _point_literal(lon, lat)))
         record = ID[f"wikidata/{item.id}"]
         graph.add((record, RDF.type, PROV.Entity))
         graph.add((record, DCTERMS.subject, node))
         graph.add((record, DCTERMS.source, Literal(source)))
+        graph.add((record, DIP.factOrigin, DIP.WikidataAPI))
         if item.lastrevid is not None:
             graph.add((record, DIP.itemRevision, Literal(item.lastrevid)))
         if item.modified:
@@ -745,6 +897,45 @@ def snapshot_graph(items: Iterable[Item], source: str) -> Graph:
         if item.retrieved:
             graph.add((record, PROV.generatedAtTime, Literal(item.retrieved,
                                                               datatype=XSD.dateTime)))
+    return graph
+
+
+def stored_copy_record(qid: str) -> URIRef:
+    return ID[f"wikidata/{qid}/stored-copy"]
+
+
+def facts_graph(links: Links) -> Graph:
+    """The facts verified stored-source decisions copied from stored copies (facts:).
+
+    Stated exactly as :func:`snapshot_graph` states them (``wdt:P569`` ... as
+    ``xsd:date``, ``wdt:P625`` as a ``geo:wktLiteral``, the label in English), with
+    a record ``id/wikidata/Q.../stored-copy`` per item: a ``prov:Entity`` about the
+    item, with the stored copy as ``dcterms:source``, the decision it was copied for
+    as ``prov:wasDerivedFrom``, the words seen as ``dip:factEvidence`` and
+    ``dip:factOrigin dip:StoredCopy`` (not retrieved from the API). The API
+    snapshot's record of the same item, if any, stays beside it.
+    """
+    graph = Graph()
+    for key in sorted(links.entries):
+        entry = links.entries[key]
+        facts = entry.facts
+        if facts is None or entry.status != "verified" or not entry.wikidata:
+            continue
+        node = WD[entry.wikidata]
+        if facts.label:
+            graph.add((node, RDFS.label, Literal(facts.label, lang="en")))
+        for name, day in facts.dates:
+            graph.add((node, WDT[FACT_DATES[name]], _day_literal(day)))
+        if facts.coordinates:
+            graph.add((node, WDT.P625, _point_literal(*facts.coordinates)))
+        record = stored_copy_record(entry.wikidata)
+        graph.add((record, RDF.type, PROV.Entity))
+        graph.add((record, DCTERMS.subject, node))
+        graph.add((record, DCTERMS.source, Literal(facts.source)))
+        graph.add((record, PROV.wasDerivedFrom, decision_iri(key)))
+        graph.add((record, DIP.factOrigin, DIP.StoredCopy))
+        if facts.evidence:
+            graph.add((record, DIP.factEvidence, Literal(facts.evidence)))
     return graph
 
 
@@ -779,9 +970,10 @@ def with_candidates(entry: LinkEntry, considered: list[Considered], today: datet
                    method="wikidata-api", reason=reason)
 
 
-__all__ = ["CACHE_DIR", "EXPECTED_TYPES", "LINKS_FILE", "LINKS_HEADER", "REFERENCE_DATE",
-           "SNAPSHOT_FILE", "VIA_DIRECT", "VIA_QUERY", "Assessment", "Considered", "LinkEntry",
-           "Links", "TypeCheck", "assess", "confirm_types", "decision_graph", "link_graphs",
+__all__ = ["CACHE_DIR", "EXPECTED_TYPES", "FACT_DATES", "FACT_FIELDS", "LINKS_FILE",
+           "LINKS_HEADER", "REFERENCE_DATE", "SNAPSHOT_FILE", "VIA_DIRECT", "VIA_QUERY",
+           "Assessment", "Considered", "LinkEntry", "Links", "StoredFacts", "TypeCheck",
+           "assess", "confirm_types", "decision_graph", "facts_graph", "link_graphs",
            "load_links", "name_similarity", "parse_type_bindings", "read_snapshot",
-           "render_entry", "require_complete", "snapshot_graph", "type_query",
-           "update_links_file", "write_snapshot"]
+           "render_entry", "require_complete", "snapshot_graph", "stored_copy_record",
+           "type_query", "update_links_file", "write_snapshot"]

@@ -149,13 +149,19 @@ class DIP(DefinedNamespace):
 
     # Linking to Wikidata (the last section of ontology/dip.ttl)
     CandidateLink: URIRef
+    FactOrigin: URIRef
     LinkCandidate: URIRef
     LinkDecision: URIRef
     LinkStatus: URIRef
     NoLink: URIRef
+    StoredCopy: URIRef
     VerifiedLink: URIRef
+    WikidataAPI: URIRef
     candidate: URIRef
     decisionReason: URIRef
+    factEvidence: URIRef
+    factOrigin: URIRef
+    factOriginScheme: URIRef
     itemRevision: URIRef
     linkAsOf: URIRef
     linkEvidence: URIRef

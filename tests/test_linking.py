@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ from kg.linking import (
     link_graphs,
     load_links,
     render_entry,
+    snapshot_graph,
+    update_links_file,
+    write_snapshot,
 )
 from kg.namespace import DIP, LINKS_GRAPH, WD, WIKIDATA_GRAPH, entity
 from kg.queries import parse_query_file, run
@@ -424,6 +428,162 @@ def test_compile_asserts_only_verified_links(small: Path) -> None:
     assert (entity("pyotr"), SKOS.exactMatch, WD.Q900003) in graph
     assert (URIRef("https://w3id.org/dipkg/id/link/ports"), DIP.linkStatus, DIP.NoLink) in graph
     assert WIKIDATA_GRAPH not in graphs  # no snapshot yet
+
+
+# --- facts copied from a stored copy (facts:) ------------------------------------------------
+
+STORED = "repository owner/name, file people/pyotr.md (commit 0123456789ab)"
+FACTS_LINKS = LINKS.replace(
+    '  method: wikidata-api\n  source: "Wikidata Action API wbgetentities, item Q900003, '
+    'revision 5"\n',
+    f'  method: stored-source\n  source: "{STORED}"\n'
+    f'  facts:\n'
+    f'    source: "{STORED}"\n'
+    f'    born: 1880-01-01          # P569\n'
+    f'    died: 1940-05-01          # P570\n'
+    f'    evidence: "date_of_birth: 1880-01-01T00:00:00Z"\n')
+XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
+WDT = "http://www.wikidata.org/prop/direct/"
+
+
+def test_facts_links_differ_from_links() -> None:
+    assert FACTS_LINKS != LINKS and "  facts:\n" in FACTS_LINKS
+    assert FACTS_LINKS.splitlines()[15] == "  facts:"  # line 16
+
+
+@pytest.mark.parametrize(("edit", "message", "line", "hint"), [
+    (("  status: verified\n  checked", "  status: candidate\n  checked"),
+     "only a verified decision with method: stored-source may carry facts", 16,
+     "remove facts:"),
+    (("method: stored-source", "method: wikidata-api"),
+     "only a verified decision with method: stored-source may carry facts", 16,
+     "kg link snapshot reads the facts"),
+    ((f'    source: "{STORED}"\n    born', "    born"),
+     "facts need source:", 16, "repository, file and commit"),
+    ((f'    source: "{STORED}"\n', '    source: ""\n'),
+     "facts need source:", 17, "repository, file and commit"),
+    (("born: 1880-01-01 ", "born: 1880-01-01T00:00:00Z "),
+     "facts: born must be a day YYYY-MM-DD", 18, "without a time"),
+    (("born: 1880-01-01 ", "born: 1880-13-01 "),
+     "facts: born must be a day YYYY-MM-DD", 18, "without a time"),
+    (("    died: 1940-05-01          # P570\n",
+      '    died: 1940-05-01\n    coordinates: "Point(121.25 138.8)"\n'),
+     "facts: coordinates must be \"Point(LONGITUDE LATITUDE)\"", 20, "as Wikidata writes P625"),
+    (("    died: 1940-05-01          # P570\n",
+      '    died: 1940-05-01\n    coordinates: "38.8 121.25"\n'),
+     "facts: coordinates must be", 20, "as Wikidata writes P625"),
+    (("    died: 1940-05-01", "    dissolve: 1940-05-01"),
+     "facts: unknown field 'dissolve'", 19, "did you mean dissolved?"),
+    (("  facts:\n", "  facts: born 1880\n  factz:\n"),
+     "facts must be a mapping", 16, None),
+])
+def test_facts_errors_name_file_line_key_and_hint(
+        small: Path, edit: tuple[str, str], message: str, line: int, hint: str | None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = small / "links.yaml"
+    text = FACTS_LINKS.replace(*edit, 1)
+    assert text != FACTS_LINKS
+    path.write_text(text, encoding="utf-8")
+    assert main(["link", "status", "--data", str(small)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert f"{path}:{line}: pyotr: " in err and message in err, err
+    if hint:
+        assert hint in err, err
+
+
+def test_facts_of_one_item_are_given_once(small: Path) -> None:
+    text = FACTS_LINKS.replace(
+        "port-testa:\n  status: candidate\n  reason: not yet checked\n",
+        f'port-testa:\n  wikidata: Q900003\n  match: close\n  status: verified\n'
+        f'  checked: 2026-01-01\n  method: stored-source\n  source: "{STORED}"\n'
+        f'  facts:\n    source: "{STORED}"\n    coordinates: "Point(121.25 38.8125)"\n')
+    (small / "links.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        links_of(small)
+    assert "the facts of Q900003 are already copied in the decision for pyotr" in (
+        caught.value.render())
+
+
+def test_facts_render_reads_back(small: Path) -> None:
+    path = small / "links.yaml"
+    path.write_text(FACTS_LINKS.replace(
+        "    died: 1940-05-01          # P570\n",
+        '    died: 1940-05-01\n    coordinates: "Point(121.25 38.8125)"\n    label: Pyotr\n'),
+        encoding="utf-8")
+    entry = links_of(small)["pyotr"]
+    assert entry.facts is not None and entry.facts.coordinates == (121.25, 38.8125)
+    assert dict(entry.facts.dates) == {"born": date(1880, 1, 1), "died": date(1940, 5, 1)}
+    update_links_file(path, {"pyotr": entry})
+    assert "  facts:\n    source: " in path.read_text(encoding="utf-8")
+    assert links_of(small)["pyotr"].facts == entry.facts
+
+
+def test_compile_states_copied_facts_with_their_record(small: Path) -> None:
+    (small / "links.yaml").write_text(FACTS_LINKS, encoding="utf-8")
+    graphs = link_graphs(small, load_registry(small / "entities.yaml"))
+    graph = graphs[WIKIDATA_GRAPH]
+    assert (WD.Q900003, URIRef(WDT + "P569"), Literal("1880-01-01", datatype=XSD_DATE)) in graph
+    assert (WD.Q900003, URIRef(WDT + "P570"), Literal("1940-05-01", datatype=XSD_DATE)) in graph
+    record = URIRef("https://w3id.org/dipkg/id/wikidata/Q900003/stored-copy")
+    prov = "http://www.w3.org/ns/prov#"
+    dcterms = "http://purl.org/dc/terms/"
+    assert (record, RDF.type, URIRef(prov + "Entity")) in graph
+    assert graph.value(record, URIRef(dcterms + "subject")) == WD.Q900003
+    assert graph.value(record, URIRef(dcterms + "source")) == Literal(STORED)
+    assert graph.value(record, URIRef(prov + "wasDerivedFrom")) == URIRef(
+        "https://w3id.org/dipkg/id/link/pyotr")
+    assert graph.value(record, DIP.factOrigin) == DIP.StoredCopy
+    assert graph.value(record, DIP.factEvidence) == Literal(
+        "date_of_birth: 1880-01-01T00:00:00Z")
+    assert len(graph) == 8  # two facts, six about the record
+
+
+def test_copied_coordinates_are_stated_as_the_snapshot_states_them(small: Path) -> None:
+    text = FACTS_LINKS.replace("    died: 1940-05-01          # P570\n",
+                               '    coordinates: "Point(121.25 38.8125)"\n')
+    (small / "links.yaml").write_text(text, encoding="utf-8")
+    graph = link_graphs(small, load_registry(small / "entities.yaml"))[WIKIDATA_GRAPH]
+    api = snapshot_graph([Item("Q900003", item("Q900003", "Pyotr Petrov",
+                                               coordinates=(38.8125, 121.25)))], "API")
+    point = URIRef(WDT + "P625")
+    assert set(graph.objects(WD.Q900003, point)) == set(api.objects(WD.Q900003, point))
+    assert graph.value(WD.Q900003, point).datatype == URIRef(
+        "http://www.opengis.net/ont/geosparql#wktLiteral")
+
+
+def test_copied_facts_stand_beside_the_snapshot(small: Path) -> None:
+    (small / "links.yaml").write_text(FACTS_LINKS, encoding="utf-8")
+    api = snapshot_graph([Item("Q900003", item("Q900003", "Pyotr Petrov", types=[HUMAN],
+                                               born="1880-01-01", died="1940-05-01",
+                                               lastrevid=77))], "Wikidata Action API")
+    write_snapshot(small / "wikidata" / "snapshot.ttl", api)
+    graph = link_graphs(small, load_registry(small / "entities.yaml"))[WIKIDATA_GRAPH]
+    origins = {graph.value(record, DIP.factOrigin): record
+               for record in graph.subjects(DIP.factOrigin, None)}
+    assert set(origins) == {DIP.WikidataAPI, DIP.StoredCopy}
+    assert str(origins[DIP.WikidataAPI]) == "https://w3id.org/dipkg/id/wikidata/Q900003"
+    # the same fact from both origins is one triple; each record says where it came from
+    assert len(list(graph.objects(WD.Q900003, URIRef(WDT + "P569")))) == 1
+
+
+def test_real_corpus_negotiator_ages_from_stored_copies() -> None:
+    """The golden answer, row by row: the age on 1945-07-11 from each birth date."""
+    rows = (ROOT / "tests" / "golden" / "negotiator-ages.csv").read_text(
+        encoding="utf-8").splitlines()
+    assert rows == [
+        "person,item,born,died,age",
+        "Franklin D. Roosevelt,http://www.wikidata.org/entity/Q8007,1882-01-30,1945-04-12,",
+        "Harry S. Truman,http://www.wikidata.org/entity/Q11613,1884-05-08,1972-12-26,61",
+        "Joseph Stalin,http://www.wikidata.org/entity/Q855,1878-12-18,1953-03-05,66",
+        "Winston S. Churchill,http://www.wikidata.org/entity/Q8016,1874-11-30,1965-01-24,70",
+    ]
+    links = load_links(ROOT / "data" / "links.yaml", load_registry(ROOT / "data" /
+                                                                   "entities.yaml"))
+    for key in ("stalin", "truman", "roosevelt", "churchill"):
+        facts = links.entries[key].facts
+        assert facts is not None and "SpocWiki/_Standards" in facts.source
+        for _, day in facts.dates:
+            assert day.isoformat() in (facts.evidence or ""), key
 
 
 def test_assess_scores() -> None:
