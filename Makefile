@@ -15,7 +15,9 @@ KG       := $(BIN)/kg
 BUILD    := build
 STAMP    := $(VENV)/.installed
 
-DATA      := data/entities.yaml $(wildcard data/curation/*.yaml) $(wildcard data/text/*.txt)
+DATA      := data/entities.yaml $(wildcard data/links.yaml) $(wildcard data/wikidata/*.ttl) \
+             $(wildcard data/curation/*.yaml) $(wildcard data/text/*.txt)
+CHECKS    := $(wildcard queries/*-violation.rq)
 ONTOLOGY  := ontology/dip.ttl
 SHAPES    := ontology/shapes.ttl
 RULES     := $(wildcard ontology/rules/*.rq)
@@ -52,7 +54,7 @@ $(ASSERTED) &: $(DATA) $(ONTOLOGY) $(CODE) $(STAMP)
 $(INFERRED) &: $(BUILD)/asserted.trig $(ONTOLOGY) $(RULES) $(CODE) $(STAMP)
 	$(KG) infer
 
-$(VALIDATION): $(BUILD)/asserted.trig $(BUILD)/inferred.trig $(SHAPES) $(ONTOLOGY) $(CODE) $(STAMP)
+$(VALIDATION): $(BUILD)/asserted.trig $(BUILD)/inferred.trig $(SHAPES) $(ONTOLOGY) $(CHECKS) $(CODE) $(STAMP)
 	$(KG) validate --quiet
 
 build: $(ASSERTED) ## Compile curation into build/asserted.*

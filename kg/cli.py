@@ -29,6 +29,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def _paths(args: argparse.Namespace) -> Paths:
     return Paths(data=args.data, ontology=args.ontology, queries=args.queries,
                  build=args.build_dir)
@@ -198,7 +209,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         engine = embedded_engine(paths, args.engine)
     results = run(stored, engine, bindings)
-    text = FORMATTERS[args.format](results)
+    fmt = args.format
+    if fmt is None:
+        suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
+        fmt = suffix if suffix in ("csv", "tsv", "json") else "table"
+    text = FORMATTERS[fmt](results)
     if args.output:
         from kg.export import write_atomically
 
@@ -281,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stored query name (see --list) or path to a .rq file")
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="bind a declared parameter (repeatable); IRIs may be registry keys")
-    query.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
-                       help="table for a terminal (default), or a SPARQL 1.1 results format")
+    query.add_argument("--format", choices=["table", "csv", "tsv", "json"], default=None,
+                       help="table for a terminal (default), or a SPARQL 1.1 results format "
+                            "(default with -o FILE.csv, .tsv or .json: that format)")
     query.add_argument("--engine", choices=["oxigraph", "rdflib"], default="oxigraph",
                        help="embedded engine (default oxigraph; rdflib gives the same answers, "
                             "slower)")
@@ -311,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Print the time and peak memory of each stage on the corpus, and on N "
                     "copies of it (ratios against the 1-copy run and against Oxigraph).",
                     "kg bench --copies 10")
-    bench_cmd.add_argument("--copies", type=int, default=5, metavar="N",
+    bench_cmd.add_argument("--copies", type=_positive, default=5, metavar="N",
                            help="also run every stage on N copies of the corpus (default 5)")
     bench_cmd.add_argument("--no-rdflib", action="store_true",
                            help="skip the rdflib query baseline (slow on many copies)")
@@ -320,7 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Keys may follow options (`kg link propose --write stalin`): argparse stops
+        # filling a positional list at the first option, so collect the rest here.
+        if isinstance(getattr(args, "keys", None), list) and not any(
+                e.startswith("-") for e in extra):
+            args.keys = [*args.keys, *extra]
+        else:
+            command = getattr(args, "command", None)
+            parser.print_usage(sys.stderr)
+            sys.stderr.write(f"Error: unrecognized arguments: {' '.join(extra)}\n"
+                             f"Hint: run `kg {command + ' ' if command else ''}--help`\n")
+            return EXIT_USAGE
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

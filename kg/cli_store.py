@@ -171,9 +171,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def register(add: AddCommand) -> None:
     """Add ``kg load`` and ``kg serve`` with kg.cli's ``add`` helper."""
     parser = add("load", cmd_load,
-                 "Load build/ (documents, entities, inferred), the ontology and the shapes "
-                 "into a triplestore, one named graph each, with the SPARQL 1.1 Graph Store "
-                 "Protocol; verify the triple counts on the server.",
+                 "Load build/ (documents, entities, links, Wikidata facts, inferred), the "
+                 "ontology and the shapes into a triplestore, one named graph each, with the "
+                 "SPARQL 1.1 Graph Store Protocol; verify the triple counts on the server.",
                  "KG_STORE_USER=dba KG_STORE_PASSWORD=dba kg load --profile virtuoso "
                  "--endpoint http://127.0.0.1:8890")
     add_endpoint_options(parser)

@@ -55,12 +55,20 @@ def slug(name: str) -> str:
 
 
 def parse_date(text: str) -> tuple[str, datetime.date] | None:
-    """The first written date in ``text`` ("July 7, 1945"), as written and as a date.
+    """The first date in ``text`` ("July 7, 1945" or "1945-07-07"), as written and as a date.
 
     >>> parse_date("Date: February 11, 1945")
     ('February 11, 1945', datetime.date(1945, 2, 11))
+    >>> parse_date("Date: 1945-07-12")
+    ('1945-07-12', datetime.date(1945, 7, 12))
     """
+    iso = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", text)
     match = _DATE.search(text)
+    if iso and (not match or iso.start() < match.start()):
+        try:
+            return iso.group(0), datetime.date.fromisoformat(iso.group(0))
+        except ValueError:
+            return None
     if not match:
         return None
     try:

@@ -312,7 +312,11 @@ class StoreClient:
         detail = _snippet(response.text)
         if status in (401, 403):
             word = "rejected the credentials" if status == 401 else "refused access"
-            return self._error(f"{url} {word} ({status}) while {what}", self._auth_hint())
+            hint = self._auth_hint()
+            if status == 403:
+                hint = ("the server may be read-only (`kg serve` and `oxigraph serve-read-only` "
+                        "are; load into `oxigraph serve` or a writable store), or " + hint)
+            return self._error(f"{url} {word} ({status}) while {what}", hint)
         if status == 404:
             return self._error(f"{url} answered 404 Not Found while {what}",
                                f"check --endpoint and --profile {self.profile.name} "
@@ -672,7 +676,7 @@ def load(parts: Sequence[Part], client: StoreClient, graph_base: str = DEFAULT_G
                       what=f"swapping {len(parts)} staged graphs into place")
     except BaseException as exc:
         cleaned = _drop_quietly(client, staged)
-        if isinstance(exc, RemoteError) and not cleaned:
+        if isinstance(exc, RemoteError) and staged and not cleaned:
             exc.hint = ((exc.hint + "\n") if exc.hint else "") + (
                 f"the final graphs were not replaced; staging graphs under <{staging_base}> "
                 "may remain and can be dropped")

@@ -214,3 +214,28 @@ def test_a_yalta_accord_does_not_settle_a_sino_soviet_issue(built: Project) -> N
     assert "three-power negotiation on the Far East at Yalta" not in {
         r["negotiation"] for r in rows}
     assert "control of the management of the railways" in {r["issue"] for r in rows}
+
+
+def test_link_keys_may_follow_options(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`kg link check --offline stalin truman` reads both as keys, not unknown arguments."""
+    assert main(["link", "check", "--offline", "--cache", str(tmp_path), "--data",
+                 str(ROOT / "data"), "stalin", "truman"]) == 3
+    err = capsys.readouterr().err
+    assert "the items Q855, Q11613 are not in the Wikidata cache" in err
+    assert main(["report", "stray"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: stray" in err and "kg report --help" in err
+
+
+def test_query_output_format_follows_the_file_suffix(built: Project) -> None:
+    out = built.root / "offers.csv"
+    assert built.run("query", "offers", "-o", str(out)) == 0
+    assert out.read_text(encoding="utf-8").startswith("party,offer,issue,")
+
+
+def test_bench_refuses_zero_copies(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["bench", "--copies", "0"])
+    assert stopped.value.code == 2
+    assert "0 is not at least 1" in capsys.readouterr().err
