@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from rdflib.plugins.sparql import prepareQuery
 from werkzeug import Request, Response
 
@@ -37,6 +36,8 @@ from tests.wikidata_fake import (
     HUMAN,
     SPARQL_JSON,
     FakeWikidata,
+    link_data,
+    loopback_server,
     malformed,
     slow,
     status,
@@ -94,9 +95,11 @@ port-testa:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWikidata]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    wd = FakeWikidata(server).install()
+    with loopback_server() as server:
+        yield _items(FakeWikidata(server).install())
+
+
+def _items(wd: FakeWikidata) -> FakeWikidata:
     wd.add(item("Q900101", "Ivan Testovich", "made-up negotiator", types=[HUMAN],
                 born="1879-12-18", died="1953-03-05"))
     wd.add(item("Q900102", "Ivan Testovich", "made-up namesake", types=[HUMAN],
@@ -112,19 +115,12 @@ def fake() -> Iterator[FakeWikidata]:
                 inception="1400-01-01"))
     wd.add(item("Q900106", "Port Testa", "made-up port", types=["Q900171"],
                 coordinates=(38.8125, 121.25)))
-    yield wd
-    server.clear()
-    if server.is_running():
-        server.stop()
+    return wd
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "entities.yaml").write_text(REGISTRY, encoding="utf-8")
-    (folder / "links.yaml").write_text(LINKS, encoding="utf-8")
-    return folder
+    return link_data(tmp_path / "data", REGISTRY, LINKS)
 
 
 def link(data: Path, fake: FakeWikidata, *args: str) -> int:

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 from rdflib.plugins.sparql import prepareQuery
@@ -42,7 +41,15 @@ from kg.sparql import to_csv
 from kg.wikidata import Item
 from kg.yamlio import load_text
 from tests.conftest import ROOT, Project
-from tests.wikidata_fake import HISTORICAL_COUNTRY, HUMAN, FakeWikidata, malformed, status
+from tests.wikidata_fake import (
+    HISTORICAL_COUNTRY,
+    HUMAN,
+    FakeWikidata,
+    link_data,
+    loopback_server,
+    malformed,
+    status,
+)
 from tests.wikidata_fake import entity as item
 
 CONTACT = "mailto:curator@example.org"
@@ -102,9 +109,11 @@ ports:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWikidata]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    wd = FakeWikidata(server).install()
+    with loopback_server(threaded=False) as server:
+        yield _items(FakeWikidata(server).install())
+
+
+def _items(wd: FakeWikidata) -> FakeWikidata:
     wd.add(item("Q900001", "Ivan Testovich", "made-up negotiator", ["Testovich"], types=[HUMAN],
                 born="1879-12-18", died="1953-03-05", lastrevid=2001))
     wd.add(item("Q900002", "Ivan Testovich", "made-up painter, a namesake", types=[HUMAN],
@@ -115,19 +124,12 @@ def fake() -> Iterator[FakeWikidata]:
                 inception="1900-01-01"))
     wd.add(item("Q900005", "Port Testa", "made-up port", types=["Q900050"],
                 coordinates=(38.8125, 121.25)))
-    yield wd
-    server.clear()
-    if server.is_running():
-        server.stop()
+    return wd
 
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "entities.yaml").write_text(REGISTRY, encoding="utf-8")
-    (data / "links.yaml").write_text(LINKS, encoding="utf-8")
-    return data
+    return link_data(tmp_path / "data", REGISTRY, LINKS)
 
 
 def link(data: Path, fake: FakeWikidata | None, *args: str) -> int:

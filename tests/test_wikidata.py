@@ -24,6 +24,7 @@ from tests.wikidata_fake import (
     HUMAN,
     FakeWikidata,
     entity,
+    loopback_server,
     malformed,
     maxlag_error,
     slow,
@@ -35,13 +36,8 @@ CONTACT = "mailto:curator@example.org"
 
 @pytest.fixture
 def server() -> Iterator[HTTPServer]:
-    """A threaded server, so that concurrent requests would really overlap."""
-    httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.clear()
-    if httpserver.is_running():
-        httpserver.stop()
+    with loopback_server() as httpserver:
+        yield httpserver
 
 
 @pytest.fixture

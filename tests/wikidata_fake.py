@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -90,6 +92,30 @@ def entity(qid: str, label: str, description: str = "", aliases: list[str] | Non
         "claims": claims,
     }
     return data
+
+
+@contextmanager
+def loopback_server(threaded: bool = True) -> Iterator[HTTPServer]:
+    """An HTTP server on 127.0.0.1 (a free port), stopped when the block ends.
+
+    Threaded by default, so that concurrent requests would really overlap.
+    """
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=threaded)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+def link_data(folder: Path, registry: str, links: str) -> Path:
+    """A data folder with just an entity registry and its link decisions."""
+    folder.mkdir()
+    (folder / "entities.yaml").write_text(registry, encoding="utf-8")
+    (folder / "links.yaml").write_text(links, encoding="utf-8")
+    return folder
 
 
 def search_hit(data: dict[str, Any], matched: str) -> dict[str, Any]:
