@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 
 from kg.compile import Corpus, Coverage, compile_corpus, coverage, load_corpus
 from kg.errors import InputError
-from kg.export import context_document, graph_files, write_atomically
+from kg.export import context_document, describe_parse_error, graph_files, write_atomically
 from kg.linking import link_graphs
 
 ASSERTED = "asserted"
@@ -54,7 +54,7 @@ def load_ontology(path: Path) -> Graph:
         raise InputError(f"ontology file {path} not found",
                          hint="run kg from the project folder, or pass --ontology") from None
     except Exception as exc:  # rdflib raises several parser exception types
-        raise InputError(f"cannot parse {path}: {exc}",
+        raise InputError(f"cannot parse {describe_parse_error(path, exc)}",
                          hint="check the Turtle syntax near the position given") from None
     return graph
 

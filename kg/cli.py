@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kg import __version__
 from kg.build import Paths
+from kg.cli_args import Handler, at_least_one
 from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, EXIT_USAGE, KgError, UsageError
 from kg.sparql import Engine
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,17 +26,6 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"Error: {message}\nHint: run `{self.prog} --help`\n")
         raise SystemExit(EXIT_USAGE)
-
-
-def _positive(text: str) -> int:
-    """A whole number of at least 1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
-    return value
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -327,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Print the time and peak memory of each stage on the corpus, and on N "
                     "copies of it (ratios against the 1-copy run and against Oxigraph).",
                     "kg bench --copies 10")
-    bench_cmd.add_argument("--copies", type=_positive, default=5, metavar="N",
+    bench_cmd.add_argument("--copies", type=at_least_one, default=5, metavar="N",
                            help="also run every stage on N copies of the corpus (default 5)")
     bench_cmd.add_argument("--no-rdflib", action="store_true",
                            help="skip the rdflib query baseline (slow on many copies)")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from kg.cli_args import AddCommand, Handler, seconds
 from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, UsageError
 from kg.linking import (
     CACHE_DIR,
@@ -40,9 +40,6 @@ from kg.linking import (
 )
 from kg.registry import Entity, Registry, load_registry
 from kg.wikidata import API_URL, QID, SPARQL_URL, Item, Lookup, Missing, Redirected, WikidataClient
-
-Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, Handler, str, str], argparse.ArgumentParser]
 
 ACTIONS = ("status", "propose", "check", "verify", "snapshot")
 NAME_THRESHOLD = 0.75  # below this, the item's names no longer match the entity's
@@ -397,16 +394,6 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
-
-
 def register(add: AddCommand) -> None:
     """Add ``kg link`` with kg.cli's ``add`` helper."""
     parser = add(
@@ -444,11 +431,11 @@ def register(add: AddCommand) -> None:
                        help=f"Action API endpoint (default: {API_URL})")
     group.add_argument("--sparql", default=SPARQL_URL, metavar="URL",
                        help=f"Query Service endpoint (default: {SPARQL_URL})")
-    group.add_argument("--interval", type=_seconds, default=1.0, metavar="S",
+    group.add_argument("--interval", type=seconds, default=1.0, metavar="S",
                        help="seconds between requests (default 1)")
     group.add_argument("--retries", type=int, default=3, metavar="N",
                        help="retries after a 429, 503, maxlag, 5xx or timeout (default 3)")
-    group.add_argument("--timeout", type=_seconds, default=30.0, metavar="S",
+    group.add_argument("--timeout", type=seconds, default=30.0, metavar="S",
                        help="seconds to wait for each answer (default 30)")
     group.add_argument("--strict-types", action="store_true",
                        help="propose, check, verify: fail (exit 4) if the Query Service "

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.cli_args import AddCommand, positive_seconds
 from kg.errors import EXIT_OK, InputError
 from kg.namespace import (
     ENTITIES_GRAPH,
@@ -36,19 +37,6 @@ from kg.store import (
     rebase,
 )
 
-Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, Handler, str, str], argparse.ArgumentParser]
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
-    return value
-
 
 def add_endpoint_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """``--endpoint`` and the options that say how to talk to the store."""
@@ -65,9 +53,9 @@ def add_endpoint_options(parser: argparse.ArgumentParser, *, required: bool = Fa
     group.add_argument("--graph-base", default=DEFAULT_GRAPH_BASE, metavar="IRI",
                        help="IRI under which our named graphs live on the store "
                             f"(default: {DEFAULT_GRAPH_BASE})")
-    group.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
+    group.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
                        help="seconds to wait for each answer (default: 60)")
-    group.add_argument("--connect-timeout", type=_positive, default=5.0, metavar="S",
+    group.add_argument("--connect-timeout", type=positive_seconds, default=5.0, metavar="S",
                        help="seconds to wait for a connection (default: 5)")
     group.add_argument("--auth", choices=AUTH_KINDS, default=None,
                        help="override the profile's authentication (basic for Oxigraph and "

@@ -30,6 +30,15 @@ PARSE_FORMAT = {".trig": "trig", ".nq": "nquads", ".ttl": "turtle", ".nt": "nt",
                 ".jsonld": "json-ld"}
 
 
+def describe_parse_error(path: Path, exc: Exception) -> str:
+    """rdflib's Turtle errors carry the line and reason; show them without byte reprs."""
+    why = getattr(exc, "_why", None)
+    line = getattr(exc, "lines", None)
+    if why is not None and isinstance(line, int):
+        return f"{path}:{line + 1}: {why}"
+    return f"{path}: {exc}"
+
+
 def _bound(graph: Graph) -> Graph:
     for prefix, iri in PREFIXES.items():
         graph.bind(prefix, iri, override=True, replace=True)

@@ -33,7 +33,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.errors import InputError, ProblemList, RemoteError
-from kg.export import turtle, write_atomically
+from kg.export import describe_parse_error, turtle, write_atomically
 from kg.namespace import (
     DIP,
     GEO,
@@ -957,7 +957,7 @@ def read_snapshot(path: Path) -> Graph:
     try:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises several parser exception types
-        raise InputError(f"cannot parse {path}: {exc}",
+        raise InputError(f"cannot parse {describe_parse_error(path, exc)}",
                          hint="regenerate it with `kg link snapshot`") from None
     return graph
 

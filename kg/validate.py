@@ -16,7 +16,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.export import flatten, read_dataset, turtle, write_atomically
+from kg.export import describe_parse_error, flatten, read_dataset, turtle, write_atomically
 from kg.namespace import DIP, OA
 from kg.sparql import short
 
@@ -53,15 +53,6 @@ class ValidationResult:
     @property
     def violations(self) -> int:
         return sum(1 for f in self.findings if f.severity == "Violation")
-
-
-def describe_parse_error(path: Path, exc: Exception) -> str:
-    """rdflib's Turtle errors carry the line and reason; show them without byte reprs."""
-    why = getattr(exc, "_why", None)
-    line = getattr(exc, "lines", None)
-    if why is not None and isinstance(line, int):
-        return f"{path}:{line + 1}: {why}"
-    return f"{path}: {exc}"
 
 
 def load_graph(files: list[Path], missing_hint: str = "run `make run` first") -> Graph:
