@@ -1,0 +1,97 @@
+"""The working store: an on-disk Oxigraph store under ``build/store``.
+
+It holds exactly the graphs of the build outputs -- one per document, the registry,
+the link decisions, the Wikidata facts, ``graph/inferred`` -- and the ontology in
+``graph/ontology``, so a query on it answers as it would on the files. Chunks replace
+their graphs one by one; the status rules, the cross-document checks, the stored
+queries and ``kg report`` run here.
+
+Only one process can open the store for writing; readers (``kg query``) open it
+read-only while no build runs. The manifest (:mod:`kg.pipeline.cache`) records which
+chunk key each graph holds, and is saved only after the store took the change, so an
+interrupted run is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+
+from kg.errors import InputError
+from kg.sparql import OxigraphEngine, from_ox
+
+STORE_DIR = "store"
+
+
+def open_store(build_dir: Path, read_only: bool = False) -> ox.Store:
+    path = build_dir / STORE_DIR
+    try:
+        if read_only:
+            return ox.Store.read_only(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        return ox.Store(str(path))
+    except OSError as exc:
+        hint = ("another kg command is using the build; wait for it to finish"
+                if "lock" in str(exc).lower() else "run `kg build` first")
+        raise InputError(f"cannot open the working store {path}: {exc}", hint=hint) from None
+
+
+class WorkStore(OxigraphEngine):
+    """The on-disk store, with the queries of :class:`kg.sparql.OxigraphEngine`."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def replace_graphs(self, old: Iterable[str], quads_file: Path | None) -> None:
+        """Drop the graphs a chunk had, load the chunk's quads (one file of N-Quads)."""
+        for name in old:
+            self.store.remove_graph(ox.NamedNode(name))
+        if quads_file is not None and quads_file.stat().st_size:
+            self.store.bulk_load(path=str(quads_file), format=ox.RdfFormat.N_QUADS)
+
+    def replace_graph_from(self, graph: str, nt_file: Path) -> None:
+        name = ox.NamedNode(graph)
+        self.store.remove_graph(name)
+        if nt_file.stat().st_size:
+            self.store.bulk_load(path=str(nt_file), format=ox.RdfFormat.N_TRIPLES,
+                                 to_graph=name)
+
+    def add_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+        name = ox.NamedNode(graph)
+        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name)  # type: ignore[arg-type]
+                          for s, p, o in triples)
+
+    def contains(self, triple: tuple[Any, Any, Any]) -> bool:
+        s, p, o = (_to_ox(t) for t in triple)
+        return next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None
+
+    def graphs(self) -> set[str]:
+        return {g.value for g in self.store.named_graphs()}
+
+    def describe(self, iris: Iterable[str]) -> Graph:
+        """Every triple (in any graph) whose subject is one of ``iris``."""
+        graph = Graph()
+        for iri in iris:
+            for quad in self.store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+                graph.add((from_ox(quad.subject), from_ox(quad.predicate),  # type: ignore[arg-type]
+                           from_ox(quad.object)))
+        return graph
+
+    def flush(self) -> None:
+        self.store.flush()
+
+
+def _to_ox(term: Any) -> Any:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise ValueError(f"cannot store {term!r}")
