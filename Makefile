@@ -22,7 +22,7 @@ ONTOLOGY  := ontology/dip.ttl
 SHAPES    := ontology/shapes.ttl
 RULES     := $(wildcard ontology/rules/*.rq)
 QUERIES   := $(wildcard queries/*.rq)
-CODE      := $(wildcard kg/*.py)
+CODE      := $(wildcard kg/*.py kg/*/*.py)
 
 ASSERTED  := $(BUILD)/asserted.trig $(BUILD)/asserted.nq $(BUILD)/asserted.ttl \
              $(BUILD)/asserted.nt $(BUILD)/asserted.jsonld $(BUILD)/context.jsonld

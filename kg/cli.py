@@ -15,7 +15,14 @@ from typing import Any
 from kg import __version__
 from kg.build import Paths
 from kg.cli_args import Handler, at_least_one
-from kg.errors import EXIT_NOT_CONFORMING, EXIT_OK, EXIT_USAGE, KgError, UsageError
+from kg.errors import (
+    EXIT_NOT_CONFORMING,
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    KgError,
+    UsageError,
+)
 from kg.sparql import Engine
 
 
@@ -46,63 +53,78 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kg.build import build
+    from kg.pipeline.run import Pipeline
 
-    result = build(_paths(args))
+    result = Pipeline(_paths(args)).build()
     out = sys.stdout
-    for cur, cov in zip(result.corpus.curations, result.coverage, strict=True):
+    for doc in result.documents:
+        cov = doc.coverage
         no_act = (f" ({len(cov.no_act)} more curated as reporting no act)"
                   if cov.no_act else "")
-        out.write(f"{cur.doc_id}: {len(cur.claims)} claims, {len(cur.mentions)} mentions, "
-                  f"{len(cur.editorial) + len(cur.glosses)} editorial statements; "
+        out.write(f"{doc.doc_id}: {doc.claims} claims, {doc.mentions} mentions, "
+                  f"{doc.editorial} editorial statements; "
                   f"coverage {cov.covered}/{cov.total} transcript sentences{no_act}\n")
         for start, end, reason in cov.no_act:
             out.write(f"  no act [{start}:{end}]: {reason}\n")
         for start, end, sentence in cov.uncovered:
             out.write(f"  uncovered [{start}:{end}]: {sentence}\n")
-    out.write(f"wrote {result.triples} triples in {len(result.graphs)} graphs to "
-              + ", ".join(str(f) for f in result.files) + "\n")
+    chunks = len(result.rebuilt) + result.reused
+    out.write(f"compiled {len(result.rebuilt)} of {chunks} parts (documents, registry, links; "
+              f"the rest unchanged since the last build)\n")
+    if result.files:
+        out.write(f"wrote {result.triples} triples in {result.graphs} graphs to "
+                  + ", ".join(str(f) for f in result.files) + "\n")
+    else:
+        out.write(f"{result.triples} triples in {result.graphs} graphs: "
+                  f"{_paths(args).build}/asserted.* are up to date\n")
     return EXIT_OK
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
-    from kg.build import load_ontology
-    from kg.reason import infer
+    from kg.pipeline.run import Pipeline
 
-    paths = _paths(args)
-    result = infer(paths.asserted, load_ontology(paths.ontology_file), paths.rules_dir,
-                   paths.build)
+    result = Pipeline(_paths(args)).infer(reasoner=args.reasoner)
     rules = ", ".join(f"{name}: {count}" for name, count in result.rules.items())
+    where = (", ".join(str(f) for f in result.files) if result.files
+             else f"{_paths(args).build}/inferred.* (up to date)")
     sys.stdout.write(f"OWL RL derived {result.owl} triples; rules derived {rules}; "
-                     f"wrote {len(result.graph)} inferred triples to "
-                     + ", ".join(str(f) for f in result.files) + "\n")
+                     f"wrote {result.triples} inferred triples to {where}\n")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kg.validate import validate_files
+    from kg.validate import Finding, validate_files
 
     paths = _paths(args)
-    # The same N-Quads files the violation checks and `kg query` read.
-    data = args.files or [paths.build / "asserted.nq", paths.build / "inferred.nq"]
-    default_report = None if args.files else paths.build / "validation.ttl"
-    report = args.report or default_report
-    hint = "check the file name" if args.files else "run `make run` (or kg build, kg infer) first"
-    result = validate_files(data, paths.shapes_file, paths.ontology_file, report, args.inference,
-                            hint)
     out = sys.stdout
-    shown = [f for f in result.findings if not (args.quiet and f.severity != "Violation")]
+    report = args.report
+    if args.files:
+        result = validate_files(args.files, paths.shapes_file, paths.ontology_file, report,
+                                args.inference, "check the file name")
+        findings, conforms = result.findings, result.conforms
+    else:
+        from kg.export import turtle, write_atomically
+        from kg.pipeline.run import Pipeline
+
+        pipeline = Pipeline(paths)
+        checked = pipeline.validate()
+        findings = [Finding(f["severity"], f["focus"], f["path"], f["message"], f["value"],
+                            f["quote"], f["shape"]) for f in checked.findings]
+        conforms = checked.conforms
+        report = report or paths.build / "validation.ttl"
+        write_atomically({report: turtle(checked.report)})
+    shown = [f for f in findings if not (args.quiet and f.severity != "Violation")]
     for finding in shown:
         out.write(finding.render() + "\n\n")
     counts: dict[str, int] = {}
-    for finding in result.findings:
+    for finding in findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}"
                         for k, n in sorted(counts.items()))
-    conforms = result.conforms
     failed_checks = 0
     if not args.files:
         from kg.queries import list_queries, run
+        from kg.sparql import to_table
 
         engine = embedded_engine(paths)
         for stored in list_queries(paths.queries):
@@ -112,12 +134,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if rows.rows:
                 conforms = False
                 failed_checks += 1
-                from kg.sparql import to_table
-
                 out.write(f"Violation: check {stored.name} returned {len(rows.rows)} row(s): "
                           f"{stored.summary}\n{to_table(rows)}\n")
-    if result.findings:
-        out.write("By document: " + _findings_by_part(result.findings) + "\n")
+    if findings:
+        out.write("By document: " + _findings_by_part(findings) + "\n")
     verdict = "conforms" if conforms else "does NOT conform"
     where = f"; report written to {report}" if report else ""
     checks = (f"; {failed_checks} violation check{'s' if failed_checks != 1 else ''} "
@@ -155,12 +175,23 @@ def _findings_by_part(findings: Sequence[Any]) -> str:
 
 
 def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:
-    """The built graph (asserted + inferred + ontology) in an embedded engine."""
-    from kg.namespace import ONTOLOGY_GRAPH
-    from kg.sparql import OxigraphEngine, RdflibEngine
+    """The built graph (asserted + inferred + ontology) in an embedded engine.
 
-    chosen: OxigraphEngine | RdflibEngine = (
-        OxigraphEngine() if engine == "oxigraph" else RdflibEngine())
+    Oxigraph answers on the working store (``build/store``), opened read-only; rdflib
+    (``--engine rdflib``, the cross-check) loads the output files.
+    """
+    from kg.namespace import ONTOLOGY_GRAPH
+    from kg.sparql import RdflibEngine
+
+    if engine == "oxigraph":
+        from kg.pipeline.run import Pipeline
+
+        pipeline = Pipeline(paths)
+        if "inferred" not in pipeline.cache.state:
+            raise InputError("the graph has not been built and inferred yet",
+                             hint="run `make run` (or kg build, kg infer) first")
+        return pipeline.store(read_only=True)
+    chosen = RdflibEngine()
     for path in (paths.build / "asserted.nq", paths.build / "inferred.nq"):
         chosen.load_file(path)
     chosen.load_file(paths.ontology_file, ONTOLOGY_GRAPH)
@@ -258,9 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("build", cmd_build,
         "Compile texts, curation and registry into build/asserted.{trig,nq,ttl,nt,jsonld} "
         "and build/context.jsonld; print coverage.", "kg build")
-    add("infer", cmd_infer,
-        "Derive build/inferred.* from build/asserted.trig with OWL 2 RL (owlrl) and the "
-        "status rules in ontology/rules/.", "kg infer")
+    infer = add("infer", cmd_infer,
+                "Derive build/inferred.*: the entailments of the ontology's class and property "
+                "hierarchies, domains and ranges (per document, cached; or the OWL 2 RL closure "
+                "by owlrl, the reference) and the status rules in ontology/rules/, run on the "
+                "working store.", "kg infer            # or: kg infer --reasoner owlrl")
+    infer.add_argument("--reasoner", choices=["fast", "owlrl"], default="fast",
+                       help="fast (default): per-document rules, the same triples as owlrl "
+                            "on this ontology (tested); owlrl: the whole-graph OWL 2 RL "
+                            "closure, the reference")
     validate = add("validate", cmd_validate,
                    "Validate build/asserted + build/inferred against ontology/shapes.ttl and run "
                    "the queries/*-violation.rq checks (or SHACL only, on the files given); "

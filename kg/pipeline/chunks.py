@@ -55,10 +55,20 @@ class Context:
 
     def __post_init__(self) -> None:
         self.types = act_types(self.ontology)
-        self.closure = Closure(self.ontology)
+        self.closure = Context.closure_of(self.ontology)
+
+    @staticmethod
+    def closure_of(ontology: Graph) -> Closure:
+        """The ontology's closure tables, built once per ontology graph."""
+        found = _CLOSURES.get(id(ontology))
+        if found is None or found[0] is not ontology:
+            found = (ontology, Closure(ontology))
+            _CLOSURES[id(ontology)] = found
+        return found[1]
 
 
 _CONTEXT: Context | None = None
+_CLOSURES: dict[int, tuple[Graph, Closure]] = {}
 
 
 def prepare(context: Context) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from kg.build import Paths, load_ontology
 from kg.compile import Coverage, curation_files
@@ -35,6 +35,7 @@ from kg.errors import InputError, Problem, ProblemList
 from kg.linking import LINKS_FILE, SNAPSHOT_FILE
 from kg.namespace import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg.pipeline import chunks, outputs
+from kg.pipeline.closure import keep
 from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_file
 from kg.pipeline.progress import Progress
 from kg.pipeline.workstore import WorkStore, open_store
@@ -87,6 +88,78 @@ class DocumentReport:
     mentions: int
     editorial: int
     coverage: Coverage
+
+
+@dataclass
+class InferResult:
+    """What ``kg infer`` derived: closure triples, per-rule counts, triples written."""
+
+    owl: int
+    rules: dict[str, int]
+    triples: int
+    files: list[Path]
+
+
+@dataclass
+class ValidateResult:
+    """Findings of every chunk, the rules' output and the store-level constraints."""
+
+    conforms: bool
+    findings: list[dict[str, str]]
+    report: Graph
+    validated: int
+
+
+_VALIDATION: dict[str, Any] = {}
+
+
+def _validate_job(name: str, folder: Path, context_nt: str, key: str) -> list[dict[str, str]]:
+    """One chunk's SHACL findings (in a worker; the shared graphs come from the fork)."""
+    from kg.pipeline import shacl
+
+    data = Graph()
+    for part in ("triples.nt", "derived.nt"):
+        data.parse(folder / part, format="nt")
+    own_subjects = set(data.subjects())
+    focus = set(own_subjects)
+    registry_subjects = _VALIDATION["registry_subjects"]
+    own_doc = f"{chunks.DOC_PREFIX}{name[4:]}" if name.startswith("doc/") else None
+    for o in data.objects():
+        if not isinstance(o, URIRef) or str(o) in registry_subjects and name != "entities":
+            continue
+        text = str(o)
+        if text.startswith(chunks.DOC_PREFIX) and not (
+                own_doc and (text == own_doc or text.startswith(own_doc + "/"))):
+            continue
+        focus.add(o)
+    if name != "entities":
+        data += _VALIDATION["registry"]
+    if context_nt:
+        data.parse(data=context_nt, format="nt")
+    return shacl.validate_chunk(data, _VALIDATION["core"], _VALIDATION["ontology"], focus)
+
+
+def _parse_turtle(path: Path) -> Graph:
+    from kg.export import describe_parse_error
+
+    try:
+        return Graph().parse(path, format="turtle")
+    except FileNotFoundError:
+        raise InputError(f"{path} not found", hint="pass --ontology DIR") from None
+    except Exception as exc:  # rdflib raises several parser exception types
+        raise InputError(f"cannot parse {describe_parse_error(path, exc)}",
+                         hint="check the Turtle syntax near the position given") from None
+
+
+def _store_quote(store: WorkStore, focus: Any) -> str:
+    from kg.pipeline.shacl import quote_of
+
+    around = store.describe([str(focus)])
+    nodes = [str(o) for o in around.objects() if isinstance(o, URIRef)]
+    around += store.describe(nodes)
+    more = [str(o) for o in around.objects() if isinstance(o, URIRef)]
+    around += store.describe(more)
+    return quote_of(around, focus)
 
 
 @dataclass
@@ -275,6 +348,149 @@ class Pipeline:
                     problems.add(f"document {doc_id} has no claim {claim_id!r}", file, line,
                                  item, "check the claim id in that document's file")
         problems.raise_if_any("invalid reference between documents")
+
+    # --- infer ----------------------------------------------------------------------------
+
+    def infer(self, reasoner: str = "fast") -> InferResult:
+        """``graph/inferred`` on the store and ``build/inferred.*``: the chunks' entailments
+        (what is not asserted) and what the status rules derive from everything."""
+        from kg.reason import load_rules
+
+        chunk_dirs = self.chunk_dirs()
+        asserted_nt = self.paths.build / "asserted.nt"
+        if not asserted_nt.exists():
+            raise InputError(f"{asserted_nt} does not exist", hint="run `kg build` first")
+        rules = load_rules(self.paths.rules_dir)
+        key = combine(str(self.cache.state.get("asserted")), reasoner,
+                      *(f"{r.path.name} {combine(r.text)}" for r in rules))
+        targets = [self.paths.build / f"inferred.{s}" for s in ("trig", "nq", "ttl", "nt",
+                                                               "jsonld")]
+        summary = self.cache.state.get("inferred_summary")
+        if (self.cache.state.get("inferred") == key and summary
+                and all(t.exists() for t in targets)):
+            return InferResult(summary["owl"], summary["rules"], summary["triples"], [])
+        closure_file = self.cache.root / "closure.nt"
+        if reasoner == "owlrl":
+            closure_lines: Iterable[str] = self._owlrl_closure(asserted_nt)
+        else:
+            closure_lines = outputs.minus(
+                sorted_lines(d / "derived.nt" for _, d, _ in chunk_dirs), asserted_nt)
+        with closure_file.open("w", encoding="utf-8") as out:
+            count = 0
+            for line in closure_lines:
+                out.write(line)
+                count += 1
+        store = self.store()
+        store.replace_graph_from(str(INFERRED_GRAPH), closure_file)
+        derived: set[Any] = set()
+        counts: dict[str, int] = {}
+        for rule in rules:
+            try:
+                result = store.construct(rule.text)
+            except InputError as exc:
+                raise InputError(f"rule {rule.path} failed: {exc.message}",
+                                 hint=exc.hint) from None
+            fresh = [t for t in result if t not in derived and not isinstance(t[0], Literal)
+                     and not store.contains(t)]
+            store.add_triples(str(INFERRED_GRAPH), fresh)
+            derived.update(fresh)
+            counts[rule.name] = len(fresh)
+        dropped = [t for t in derived if not keep(t)]
+        if dropped:
+            store.remove_triples(str(INFERRED_GRAPH), dropped)
+        store.flush()
+        rule_lines = [f"{line}\n" for line in chunks.nt_lines(t for t in derived if keep(t))]
+        (self.cache.root / "rules.nt").write_text("".join(rule_lines), encoding="utf-8")
+        writer = outputs.Writer()
+        try:
+            with closure_file.open(encoding="utf-8") as closure:
+                total = outputs.write_inferred(self.paths.build / "inferred", closure,
+                                               rule_lines, writer)
+        except BaseException:
+            writer.discard()
+            raise
+        files = writer.commit()
+        self.cache.state["inferred"] = key
+        self.cache.state["inferred_summary"] = {"owl": count, "rules": counts, "triples": total}
+        self.cache.save()
+        return InferResult(count, counts, total, files)
+
+    def _owlrl_closure(self, asserted_nt: Path) -> list[str]:
+        """The reference: owlrl's OWL 2 RL closure of the whole graph, as sorted lines."""
+        from kg.reason import owl_rl_closure
+
+        asserted = Graph().parse(asserted_nt, format="nt")
+        closure = owl_rl_closure(asserted, self.ontology)
+        return [f"{line}\n" for line in chunks.nt_lines(closure)]
+
+    # --- validate -------------------------------------------------------------------------
+
+    def validate(self) -> ValidateResult:
+        """SHACL per chunk (pySHACL, in parallel, cached) and the SPARQL constraints on the store."""
+        from kg.pipeline import shacl
+
+        chunk_dirs = self.chunk_dirs()
+        if "inferred" not in self.cache.state:
+            raise InputError("the graph has not been inferred yet", hint="run `kg infer` first")
+        shapes = _parse_turtle(self.paths.shapes_file)
+        core, constraints = shacl.split_shapes(shapes)
+        store = self.store()
+        folders = {name: folder for name, folder, _ in chunk_dirs}
+        registry = Graph()
+        if "entities" in folders:
+            for part in ("triples.nt", "derived.nt"):
+                registry.parse(folders["entities"] / part, format="nt")
+        registry_subjects = {str(s) for s in registry.subjects()}
+        registry_key = self.cache.entries["entities"].key if "entities" in folders else ""
+        jobs: list[tuple[Any, ...]] = []
+        for name, folder, meta in chunk_dirs:
+            entry = self.cache.entries[name]
+            context = Graph()
+            external = meta.get("external", [])
+            if external:
+                described = store.describe(external)
+                context += described
+                for triple in chunks.Context.closure_of(self.ontology).derive(described):
+                    context.add(triple)
+            context_nt = context.serialize(format="nt") if len(context) else ""
+            key = combine(entry.key, registry_key, combine(*sorted(context_nt.splitlines())))
+            if entry.validation_key != key:
+                jobs.append((name, folder, context_nt, key))
+        _VALIDATION.update(core=core, ontology=self.ontology, registry=registry,
+                           registry_subjects=registry_subjects)
+        results = parallel(_validate_job, jobs, "validate", self.quiet)
+        for (name, _, _, key), found in zip(jobs, results, strict=True):
+            self.cache.entries[name].validation_key = key
+            self.cache.entries[name].findings = found
+        findings = [f for e in self.cache.entries.values() for f in e.findings]
+        findings += self._validate_rules(store, core, registry)
+        findings += shacl.store_findings(store, constraints, lambda focus: _store_quote(store,
+                                                                                      focus))
+        findings = shacl.dedupe(findings)
+        conforms = not any(f["severity"] == "Violation" for f in findings)
+        self.cache.save()
+        return ValidateResult(conforms, findings, shacl.report_graph(findings, conforms),
+                              len(jobs))
+
+    def _validate_rules(self, store: WorkStore, core: Graph, registry: Graph) -> list[Any]:
+        """The status rules' output (standings), with what it names described."""
+        from kg.pipeline import shacl
+
+        rules_file = self.cache.root / "rules.nt"
+        if not rules_file.exists():
+            return []
+        key = combine(str(self.cache.state.get("inferred")), combine(str(core.serialize(
+            format="nt"))))
+        cached = self.cache.state.get("rules_validation")
+        if cached and cached.get("key") == key:
+            return list(cached["findings"])
+        data = Graph().parse(rules_file, format="nt")
+        subjects = set(data.subjects())
+        objects = {str(o) for o in data.objects() if isinstance(o, URIRef)}
+        data += store.describe(sorted(objects))
+        found = shacl.validate_chunk(data, core, self.ontology, subjects)
+        self.cache.state["rules_validation"] = {"key": key, "findings": found}
+        return found
 
     # --- access for later stages ------------------------------------------------------------
 

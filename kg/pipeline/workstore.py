@@ -65,6 +65,11 @@ class WorkStore(OxigraphEngine):
         self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name)  # type: ignore[arg-type]
                           for s, p, o in triples)
 
+    def remove_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+        name = ox.NamedNode(graph)
+        for s, p, o in triples:
+            self.store.remove(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name))
+
     def contains(self, triple: tuple[Any, Any, Any]) -> bool:
         s, p, o = (_to_ox(t) for t in triple)
         return next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None
