@@ -188,7 +188,8 @@ def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:
 
         pipeline = Pipeline(paths)
         if "inferred" not in pipeline.cache.state:
-            raise InputError("the graph has not been built and inferred yet",
+            raise InputError(f"{paths.build / 'store'} does not exist or is not complete: the "
+                             "graph has not been built and inferred yet",
                              hint="run `make run` (or kg build, kg infer) first")
         return pipeline.store(read_only=True)
     chosen = RdflibEngine()

@@ -19,7 +19,7 @@ types (``owl:Thing``). A test compares the two on the corpus.
 >>> _ = onto.add((A, RDFS.subClassOf, B)).add((p, RDFS.subPropertyOf, q))
 >>> _ = onto.add((q, RDFS.domain, A))
 >>> x, y = URIRef("https://w3id.org/dipkg/id/x"), URIRef("https://w3id.org/dipkg/id/y")
->>> sorted(str(o).rsplit("#")[-1] for s, p_, o in Closure(onto).derive([(x, p, y)]))
+>>> sorted(str(o)[-1] for s, p_, o in Closure(onto).derive([(x, p, y)]))
 ['A', 'B', 'y']
 """
 
