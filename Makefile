@@ -78,8 +78,10 @@ server-deps: ## Install Debian's virtuoso-opensource for the store tests, if roo
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
 	else echo "note: virtuoso-t not found and cannot install it here; the Virtuoso tests will be skipped"; fi
 
-bench: $(STAMP) ## Time and peak memory of each stage on the corpus
-	$(KG) bench
+BENCH_DOCS ?= 30 90 300 900
+
+bench: $(STAMP) ## Time and peak memory, cold/warm/one edit, at $(BENCH_DOCS) documents (with the naive pipeline up to 90)
+	$(KG) bench --docs $(BENCH_DOCS) --naive --naive-max 90
 
 serve: $(INFERRED) ## Start a local Oxigraph server with the graph loaded (Ctrl-C stops it)
 	$(KG) serve

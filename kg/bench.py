@@ -1,4 +1,16 @@
-"""``kg bench``: time and peak memory of each stage, on the corpus and on N copies of it.
+"""``kg bench``: time and peak memory of the pipeline, on corpora of N documents.
+
+``kg bench --docs N`` copies the corpus's documents until there are N (new ids, the
+same texts and claims) and measures the incremental pipeline end to end -- build,
+infer, validate and every stored query on the working store -- three times: *cold*
+(empty build folder), *warm* (nothing changed) and *one edit* (one document's quote
+shortened by a word). ``--naive`` also runs the whole-graph pipeline the project had
+before (compile, five formats by rdflib, owlrl, rules, one pySHACL run, queries) on
+the same corpus, in the same run, for the ratio. Each scenario runs in a forked
+process, so its peak memory is its own.
+
+The stage-by-stage view of the whole-graph pipeline (:func:`run_stages`) is kept as
+that baseline.
 
 Figures, not verdicts: the machine is shared and noisy, so the command prints what it
 measured and ratios against baselines measured in the same run -- the same stage on
@@ -141,4 +153,124 @@ def render(results: list[Measure]) -> str:
             ratio = f"{m.seconds / oxigraph[m.copies].seconds:6.1f}x Oxigraph"
         lines.append(f"{m.stage:30} {m.copies:>6} {m.seconds:>9.3f} {m.peak_mib:>13.1f} "
                      f"{m.growth_mib:>+9.1f}  {ratio}")
+    return "\n".join(lines) + "\n"
+
+
+# --- the incremental pipeline, end to end ------------------------------------------------------
+
+@dataclass
+class Scenario:
+    docs: int
+    name: str
+    seconds: float
+    peak_mib: float
+    rebuilt: int = 0
+
+
+def _in_child(work: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Run ``work`` in a forked process: its seconds, its peak RSS (largest process), result."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe(duplex=False)
+
+    def target() -> None:
+        start = time.perf_counter()
+        result = work()
+        seconds = time.perf_counter() - start
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        scale = 2**20 if sys.platform == "darwin" else 2**10
+        child.send((seconds, max(own, kids) / scale, result))
+
+    process = context.Process(target=target)
+    process.start()
+    seconds, peak, result = parent.recv()
+    process.join()
+    return seconds, peak, result
+
+
+def make_corpus(data: Path, target: Path, docs: int) -> Path:
+    """A corpus of ``docs`` documents: copies of the corpus's, cut to the number asked."""
+    per_copy = len(list((data / "curation").glob("*.yaml")))
+    copies = -(-docs // per_copy)
+    replicate(data, target, copies)
+    extra = sorted((target / "curation").glob("*.yaml"))
+    # Keep the originals and the lowest copies; drop the last ones beyond ``docs``.
+    extra.sort(key=lambda p: (p.stem.rsplit("-copy", 1)[-1].isdigit()
+                              and int(p.stem.rsplit("-copy", 1)[-1]), p.stem))
+    for path in extra[docs:]:
+        path.unlink()
+    return target
+
+
+def edit_one(data: Path) -> Path:
+    """Shorten one quote of the last document by its last word (still a quote of the text)."""
+    path = sorted((data / "curation").glob("*.yaml"))[-1]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith('quote: "') and stripped.endswith('"') and " " in stripped[8:-1]:
+            quote = stripped[8:-1]
+            lines[n] = line.replace(quote, quote.rsplit(" ", 1)[0], 1)
+            path.write_text("".join(lines), encoding="utf-8")
+            return path
+    raise ValueError(f"no quote to edit in {path}")
+
+
+def pipeline_once(paths: Paths) -> int:
+    """Build, infer, validate and ask every stored query; the number of chunks rebuilt."""
+    from kg.pipeline.run import Pipeline
+
+    pipeline = Pipeline(paths, quiet=True)
+    built = pipeline.build()
+    pipeline.infer()
+    pipeline.validate()
+    store = pipeline.store()
+    for query in list_queries(paths.queries):
+        run(query, store)
+    return len(built.rebuilt)
+
+
+def naive_once(paths: Paths) -> int:
+    run_stages(paths, paths.data, 1, with_rdflib=False)
+    return 0
+
+
+def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int) -> list[Scenario]:
+    out: list[Scenario] = []
+    for docs in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = make_corpus(paths.data, Path(tmp) / "data", docs)
+            work = Paths(data=data, ontology=paths.ontology, queries=paths.queries,
+                         build=Path(tmp) / "build")
+            for name in ("cold", "warm", "one edit"):
+                if name == "one edit":
+                    edit_one(data)
+                seconds, peak, rebuilt = _in_child(lambda work=work: pipeline_once(work))
+                out.append(Scenario(docs, name, seconds, peak, rebuilt))
+            if naive and docs <= naive_max:
+                seconds, peak, _ = _in_child(lambda work=work: naive_once(work))
+                out.append(Scenario(docs, "naive (whole graph)", seconds, peak))
+    return out
+
+
+def render_docs(results: list[Scenario]) -> str:
+    cold = {r.docs: r for r in results if r.name == "cold"}
+    first = min(cold) if cold else None
+    lines = [f"{'docs':>5} {'scenario':22} {'seconds':>9} {'s/doc':>8} {'peak RSS MiB':>13} "
+             f"{'rebuilt':>8}  ratio"]
+    for r in results:
+        ratio = ""
+        base = cold.get(r.docs)
+        if r.name == "cold" and first is not None and r.docs != first:
+            ratio = (f"{(r.seconds / r.docs) / (cold[first].seconds / first):.2f}x the s/doc "
+                     f"at {first} docs")
+        elif r.name in ("warm", "one edit") and base is not None and base.seconds > 0:
+            ratio = f"{100 * r.seconds / base.seconds:.1f}% of cold"
+        elif r.name.startswith("naive") and base is not None and base.seconds > 0:
+            ratio = f"{r.seconds / base.seconds:.1f}x the incremental cold run"
+        rebuilt = str(r.rebuilt) if not r.name.startswith("naive") else "-"
+        lines.append(f"{r.docs:>5} {r.name:22} {r.seconds:>9.2f} {r.seconds / r.docs:>8.3f} "
+                     f"{r.peak_mib:>13.1f} {rebuilt:>8}  {ratio}")
     return "\n".join(lines) + "\n"

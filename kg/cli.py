@@ -264,9 +264,13 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from kg.bench import bench, render
+    from kg.bench import bench, bench_docs, render, render_docs
 
-    sys.stdout.write(render(bench(_paths(args), args.copies, not args.no_rdflib)))
+    if args.copies:
+        sys.stdout.write(render(bench(_paths(args), args.copies, not args.no_rdflib)))
+        return EXIT_OK
+    sys.stdout.write(render_docs(bench_docs(_paths(args), args.docs or [30], args.naive,
+                                            args.naive_max)))
     return EXIT_OK
 
 
@@ -350,13 +354,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="document id: lower case, digits and hyphens (default: from the "
                           "file name)")
     bench_cmd = add("bench", cmd_bench,
-                    "Print the time and peak memory of each stage on the corpus, and on N "
-                    "copies of it (ratios against the 1-copy run and against Oxigraph).",
-                    "kg bench --copies 10")
-    bench_cmd.add_argument("--copies", type=at_least_one, default=5, metavar="N",
-                           help="also run every stage on N copies of the corpus (default 5)")
+                    "Measure the pipeline end to end on corpora of N documents (copies of the "
+                    "corpus): cold, warm (nothing changed) and after one edit, with time per "
+                    "document and peak memory; --naive adds the whole-graph pipeline for the "
+                    "ratio. --copies N gives the older stage-by-stage table of the whole-graph "
+                    "pipeline.",
+                    "kg bench --docs 30 90 --naive")
+    bench_cmd.add_argument("--docs", type=at_least_one, nargs="+", metavar="N",
+                           help="corpus sizes to measure (default 30)")
+    bench_cmd.add_argument("--naive", action="store_true",
+                           help="also run the whole-graph pipeline (slow: minutes at 90 docs)")
+    bench_cmd.add_argument("--naive-max", type=at_least_one, default=90, metavar="N",
+                           help="largest corpus the whole-graph pipeline runs on (default 90)")
+    bench_cmd.add_argument("--copies", type=at_least_one, metavar="N",
+                           help="stage by stage, the whole-graph pipeline on the corpus and on "
+                                "N copies of it")
     bench_cmd.add_argument("--no-rdflib", action="store_true",
-                           help="skip the rdflib query baseline (slow on many copies)")
+                           help="with --copies: skip the rdflib query baseline")
     return parser
 
 

@@ -63,3 +63,26 @@ def test_bench_command_runs_every_stage(capsys: pytest.CaptureFixture[str]) -> N
                   "validate (pyshacl)",
                   f"queries x{len(list(paths.queries.glob('*.rq')))}: oxigraph"):
         assert stage in out
+
+
+def test_bench_docs_measures_cold_warm_and_one_edit(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "--docs", "4", "--data", str(ROOT / "data"), "--ontology",
+                 str(ROOT / "ontology"), "--queries", str(ROOT / "queries")])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = {line.split()[1]: line.split() for line in out.splitlines()[1:]}
+    # Chunks rebuilt: every document plus the registry and the links when cold, none when
+    # warm, one after the edit.
+    assert rows["cold"][5] == "6" and rows["warm"][5] == "0"
+    assert "one edit" in out and out.splitlines()[3].split()[6] == "1"
+
+
+def test_make_corpus_and_edit_one(tmp_path: Path) -> None:
+    from kg.bench import edit_one, make_corpus
+
+    data = make_corpus(ROOT / "data", tmp_path / "data", 5)
+    assert len(list((data / "curation").glob("*.yaml"))) == 5
+    before = {p: p.read_text(encoding="utf-8") for p in (data / "curation").glob("*.yaml")}
+    edited = edit_one(data)
+    changed = [p for p, text in before.items() if p.read_text(encoding="utf-8") != text]
+    assert changed == [edited]
