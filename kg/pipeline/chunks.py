@@ -26,15 +26,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdflib import Dataset, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.compile import Corpus, act_types, compile_document, coverage, registry_graph
 from kg.curation import load_curation
 from kg.errors import KgError, Problem
-from kg.export import _body, _sorted_json, context_document, plain, turtle
 from kg.linking import link_graphs
-from kg.namespace import ENTITIES_GRAPH, ID, document_graph
+from kg.namespace import ENTITIES_GRAPH, ID, PREFIXES, document_graph
 from kg.pipeline.cache import Entry, combine, sha256_file
 from kg.pipeline.closure import Closure
 from kg.registry import Registry
@@ -86,61 +86,56 @@ def entity_hashes(registry: Registry) -> dict[str, str]:
     return out
 
 
-# --- serialisation of one chunk's graphs ------------------------------------------------------
+# --- serialisation of one chunk's graphs (Oxigraph's writers) ---------------------------------
 
-def _lines(text: str) -> list[str]:
-    return sorted({line for line in text.splitlines() if line.strip()})
+# Prefixes of the Turtle and TriG outputs: the project's, without those whose local
+# names would need escaped slashes (doc:x\\/claim): those IRIs read better in full.
+WRITER_PREFIXES = {k: v for k, v in sorted(PREFIXES.items()) if k not in ("doc", "id")}
+
+
+def _ox(term: Node) -> Any:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise ValueError(f"a chunk holds only IRIs and literals, not {term!r}")
+
+
+def ox_quads(name: URIRef | None, triples: Iterable[tuple[Node, Node, Node]]) -> list[Any]:
+    """The triples as Oxigraph quads (in ``name``) or triples, in sorted order."""
+    graph = ox.NamedNode(str(name)) if name is not None else None
+    out = []
+    for s, p, o in sorted(triples):
+        triple = (_ox(s), _ox(p), _ox(o))
+        out.append(ox.Quad(*triple, graph) if graph is not None else ox.Triple(*triple))
+    return out
+
+
+def _lines(data: bytes) -> list[str]:
+    return sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
 
 
 def nt_lines(triples: Iterable[tuple[Node, Node, Node]]) -> list[str]:
-    return _lines(plain(triples).serialize(format="nt"))
+    """Sorted, distinct N-Triples lines (as rdflib's N-Triples writer prints them too)."""
+    return _lines(ox.serialize(ox_quads(None, triples), format=ox.RdfFormat.N_TRIPLES))
 
 
-def nq_lines(graphs: Mapping[URIRef, Graph]) -> list[str]:
-    dataset = Dataset()
-    for name in sorted(graphs):
-        target = dataset.graph(name)
-        for triple in graphs[name]:
-            target.add(triple)
-    return sorted(line for line in dataset.serialize(format="nquads").splitlines()
-                  if line.strip())
+def trig_block(quads: list[Any]) -> str:
+    """One named graph's block of TriG, without the prefix header."""
+    text = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=WRITER_PREFIXES).decode()
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("@prefix "))
 
 
-def trig_block(name: URIRef, graph: Graph) -> tuple[list[str], str]:
-    """The prefixes and the block of ``name`` in :func:`kg.export.trig`."""
-    prefixes, body = _body(turtle(plain(graph)))
-    return prefixes, f"<{name}> {{\n{body}\n}}\n"
-
-
-def jsonld_object(name: URIRef, graph: Graph) -> dict[str, Any]:
-    """The graph object of ``name`` in :func:`kg.export.jsonld` (sorted, compacted)."""
-    dataset = Dataset()
-    target = dataset.graph(name)
-    for triple in sorted(graph):
-        target.add(triple)
-    raw = json.loads(dataset.serialize(format="json-ld", context=context_document()["@context"],
-                                       auto_compact=True))
-    raw.pop("@context", None)
-    items = raw["@graph"] if "@graph" in raw and "@id" not in raw else [raw]
-    [item] = [i for i in items if i.get("@id") in (str(name), _compact(name))]
-    return dict(_sorted_json(item))
-
-
-def _compact(name: URIRef) -> str:
-    for prefix, iri in sorted(context_document()["@context"].items()):
-        if str(name).startswith(iri):
-            return f"{prefix}:{str(name)[len(iri):]}"
-    return str(name)
-
-
-def jsonld_texts(obj: dict[str, Any]) -> tuple[str, str]:
-    """The sort key :func:`kg.export.jsonld` orders graph objects by, and the object as printed.
-
-    The object is printed at the depth it has in the whole file (inside ``"@graph"``).
-    """
-    key = json.dumps(obj, sort_keys=True, ensure_ascii=False)
-    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
-    return key, "\n".join("    " + line for line in text.splitlines())
+def jsonld_object(quads: list[Any]) -> str:
+    """One named graph as an expanded JSON-LD graph object (Oxigraph's writer)."""
+    text = ox.serialize(quads, format=ox.RdfFormat.JSON_LD).decode().strip()
+    assert text.startswith("[") and text.endswith("]"), text[:40]
+    return text[1:-1]
 
 
 # --- the work ---------------------------------------------------------------------------------
@@ -170,25 +165,23 @@ def _write_chunk(folder: Path, graphs: Mapping[URIRef, Graph], derived: set[Any]
         return dict(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
     temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        quads = nq_lines(graphs)
+        per_graph = {name: ox_quads(name, graphs[name]) for name in sorted(graphs)}
+        quads = _lines(ox.serialize([q for g in per_graph.values() for q in g],
+                                    format=ox.RdfFormat.N_QUADS))
         (temp / "quads.nq").write_text("".join(f"{q}\n" for q in quads), encoding="utf-8")
         triples = nt_lines(t for g in graphs.values() for t in g)
         (temp / "triples.nt").write_text("".join(f"{t}\n" for t in triples), encoding="utf-8")
         derived_lines = nt_lines(derived)
         (temp / "derived.nt").write_text("".join(f"{t}\n" for t in derived_lines),
                                          encoding="utf-8")
-        blocks = []
-        for name in sorted(graphs):
-            prefixes, block = trig_block(name, graphs[name])
-            key, text = jsonld_texts(jsonld_object(name, graphs[name]))
-            blocks.append({"graph": str(name), "prefixes": prefixes, "trig": block,
-                           "jsonld_key": key, "jsonld": text})
+        blocks = [{"graph": str(name), "trig": trig_block(q), "jsonld": jsonld_object(q)}
+                  for name, q in per_graph.items()]
         (temp / "graphs.json").write_text(json.dumps(blocks, ensure_ascii=False),
                                           encoding="utf-8")
         meta["quads"] = len(quads)
         meta["derived"] = len(derived_lines)
-        meta["graphs"] = [{"graph": b["graph"], "triples": len(graphs[URIRef(b["graph"])]),
-                           "jsonld_key": b["jsonld_key"][:400]} for b in blocks]
+        meta["graphs"] = [{"graph": b["graph"], "triples": len(graphs[URIRef(b["graph"])])}
+                          for b in blocks]
         meta["first"] = quads[0] if quads else ""
         meta["last"] = quads[-1] if quads else ""
         meta["nt_first"] = triples[0] if triples else ""

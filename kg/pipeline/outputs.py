@@ -39,7 +39,8 @@ from typing import IO
 import pyoxigraph as ox
 
 from kg.export import context_document
-from kg.namespace import INFERRED_GRAPH, PREFIXES
+from kg.namespace import INFERRED_GRAPH
+from kg.pipeline.chunks import WRITER_PREFIXES
 
 
 @dataclass
@@ -172,9 +173,7 @@ class _SortedHeader:
 def _oxigraph_write(source_nt: Path, target: IO[str], fmt: ox.RdfFormat,
                     graph: str | None = None) -> None:
     """Stream the triples of an N-Triples file into another format."""
-    # Without the prefixes whose local names would need escaped slashes (doc:x\/claim):
-    # those IRIs read better in full.
-    prefixes = {k: v for k, v in sorted(PREFIXES.items()) if k not in ("doc", "id")}
+    prefixes = WRITER_PREFIXES
     triples = ox.parse(path=str(source_nt), format=ox.RdfFormat.N_TRIPLES)
     items: Iterable[ox.Triple | ox.Quad] = triples
     if graph is not None:
@@ -194,7 +193,6 @@ def _oxigraph_write(source_nt: Path, target: IO[str], fmt: ox.RdfFormat,
 class GraphBlock:
     graph: str
     chunk: Path
-    jsonld_key: str
 
 
 def write_asserted(stem: Path, chunk_dirs: Sequence[Path], metas: Sequence[dict[str, object]],
@@ -211,55 +209,29 @@ def write_asserted(stem: Path, chunk_dirs: Sequence[Path], metas: Sequence[dict[
     blocks = []
     for folder, meta in zip(chunk_dirs, metas, strict=True):
         for item in meta["graphs"]:  # type: ignore[attr-defined]
-            blocks.append(GraphBlock(item["graph"], folder, item["jsonld_key"]))
-    _write_trig(stem.with_suffix(".trig"), sorted(blocks, key=lambda b: b.graph), writer)
-    _write_jsonld(stem.with_suffix(".jsonld"), blocks, writer)
+            blocks.append(GraphBlock(item["graph"], folder))
+    blocks.sort(key=lambda b: b.graph)
+    with writer.open(stem.with_suffix(".trig")) as out:
+        out.write(_header())
+        for block in blocks:
+            out.write(str(_graph_items(block.chunk)[block.graph]["trig"]))
+    with writer.open(stem.with_suffix(".jsonld")) as out:
+        out.write("[")
+        for n, block in enumerate(blocks):
+            out.write(("," if n else "") + str(_graph_items(block.chunk)[block.graph]["jsonld"]))
+        out.write("]\n")
     with writer.open(stem.with_suffix(".ttl")) as out:
         _oxigraph_write(writer.temp_of(stem.with_suffix(".nt")), out, ox.RdfFormat.TURTLE)
     return count
 
 
+def _header() -> str:
+    return "".join(f"@prefix {p}: <{i}> .\n" for p, i in sorted(WRITER_PREFIXES.items()))
+
+
 def _graph_items(folder: Path) -> dict[str, dict[str, object]]:
     items = json.loads((folder / "graphs.json").read_text(encoding="utf-8"))
     return {item["graph"]: item for item in items}
-
-
-def _write_trig(path: Path, blocks: Sequence[GraphBlock], writer: Writer) -> None:
-    prefixes: set[str] = set()
-    for block in blocks:
-        prefixes.update(_graph_items(block.chunk)[block.graph]["prefixes"])  # type: ignore[arg-type]
-    with writer.open(path) as out:
-        out.write("\n".join(sorted(prefixes)) + "\n\n")
-        for n, block in enumerate(blocks):
-            if n:
-                out.write("\n")
-            out.write(str(_graph_items(block.chunk)[block.graph]["trig"]))
-
-
-def _write_jsonld(path: Path, blocks: Sequence[GraphBlock], writer: Writer) -> None:
-    # kg.export.jsonld sorts the graph objects by their compact JSON text; the cached
-    # 400-character prefix decides almost always, the whole text breaks a tie.
-    def full_key(block: GraphBlock) -> str:
-        return str(_graph_items(block.chunk)[block.graph]["jsonld_key"])
-
-    ordered = sorted(blocks, key=lambda b: b.jsonld_key)
-    n = 0
-    while n < len(ordered):
-        end = n + 1
-        while end < len(ordered) and ordered[end].jsonld_key == ordered[n].jsonld_key:
-            end += 1
-        if end - n > 1:
-            ordered[n:end] = sorted(ordered[n:end], key=full_key)
-        n = end
-    context = context_document()
-    assert context  # the context itself is written beside the data (context.jsonld)
-    with writer.open(path) as out:
-        out.write('{\n  "@context": "context.jsonld",\n  "@graph": [\n')
-        for n, block in enumerate(ordered):
-            if n:
-                out.write(",\n")
-            out.write(str(_graph_items(block.chunk)[block.graph]["jsonld"]))
-        out.write("\n  ]\n}\n")
 
 
 def write_inferred(stem: Path, closure: Iterable[str], rules: Iterable[str],
