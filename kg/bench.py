@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -247,10 +248,10 @@ def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int) -> l
             for name in ("cold", "warm", "one edit"):
                 if name == "one edit":
                     edit_one(data)
-                seconds, peak, rebuilt = _in_child(lambda work=work: pipeline_once(work))
+                seconds, peak, rebuilt = _in_child(partial(pipeline_once, work))
                 out.append(Scenario(docs, name, seconds, peak, rebuilt))
             if naive and docs <= naive_max:
-                seconds, peak, _ = _in_child(lambda work=work: naive_once(work))
+                seconds, peak, _ = _in_child(partial(naive_once, work))
                 out.append(Scenario(docs, "naive (whole graph)", seconds, peak))
     return out
 

@@ -30,14 +30,14 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.compile import Corpus, act_types, compile_document, coverage, registry_graph
+from kg.compile import Corpus, act_types, compile_document, coverage
 from kg.curation import load_curation
 from kg.errors import KgError, Problem
 from kg.linking import link_graphs
 from kg.namespace import ENTITIES_GRAPH, ID, PREFIXES, document_graph
 from kg.pipeline.cache import Entry, combine, sha256_file
 from kg.pipeline.closure import Closure
-from kg.registry import Registry
+from kg.registry import Registry, registry_graph
 
 ENTITY_PREFIX = str(ID) + "entity/"
 DOC_PREFIX = str(ID) + "doc/"
@@ -115,25 +115,31 @@ def ox_quads(name: URIRef | None, triples: Iterable[tuple[Node, Node, Node]]) ->
     return out
 
 
-def _lines(data: bytes) -> list[str]:
-    return sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
+def _serialize(items: list[Any], fmt: ox.RdfFormat, **options: Any) -> str:
+    data = ox.serialize(items, format=fmt, **options)
+    assert data is not None  # without an output, Oxigraph returns the bytes
+    return data.decode("utf-8")
+
+
+def _lines(text: str) -> list[str]:
+    return sorted({line for line in text.splitlines() if line.strip()})
 
 
 def nt_lines(triples: Iterable[tuple[Node, Node, Node]]) -> list[str]:
     """Sorted, distinct N-Triples lines (as rdflib's N-Triples writer prints them too)."""
-    return _lines(ox.serialize(ox_quads(None, triples), format=ox.RdfFormat.N_TRIPLES))
+    return _lines(_serialize(ox_quads(None, triples), ox.RdfFormat.N_TRIPLES))
 
 
 def trig_block(quads: list[Any]) -> str:
     """One named graph's block of TriG, without the prefix header."""
-    text = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=WRITER_PREFIXES).decode()
+    text = _serialize(quads, ox.RdfFormat.TRIG, prefixes=WRITER_PREFIXES)
     lines = text.splitlines(keepends=True)
     return "".join(line for line in lines if not line.startswith("@prefix "))
 
 
 def jsonld_object(quads: list[Any]) -> str:
     """One named graph as an expanded JSON-LD graph object (Oxigraph's writer)."""
-    text = ox.serialize(quads, format=ox.RdfFormat.JSON_LD).decode().strip()
+    text = _serialize(quads, ox.RdfFormat.JSON_LD).strip()
     assert text.startswith("[") and text.endswith("]"), text[:40]
     return text[1:-1]
 
@@ -166,8 +172,8 @@ def _write_chunk(folder: Path, graphs: Mapping[URIRef, Graph], derived: set[Any]
     temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         per_graph = {name: ox_quads(name, graphs[name]) for name in sorted(graphs)}
-        quads = _lines(ox.serialize([q for g in per_graph.values() for q in g],
-                                    format=ox.RdfFormat.N_QUADS))
+        quads = _lines(_serialize([q for g in per_graph.values() for q in g],
+                                  ox.RdfFormat.N_QUADS))
         (temp / "quads.nq").write_text("".join(f"{q}\n" for q in quads), encoding="utf-8")
         triples = nt_lines(t for g in graphs.values() for t in g)
         (temp / "triples.nt").write_text("".join(f"{t}\n" for t in triples), encoding="utf-8")

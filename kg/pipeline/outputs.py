@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -175,7 +175,7 @@ def _oxigraph_write(source_nt: Path, target: IO[str], fmt: ox.RdfFormat,
     """Stream the triples of an N-Triples file into another format."""
     prefixes = WRITER_PREFIXES
     triples = ox.parse(path=str(source_nt), format=ox.RdfFormat.N_TRIPLES)
-    items: Iterable[ox.Triple | ox.Quad] = triples
+    items: Iterable[Any] = triples
     if graph is not None:
         name = ox.NamedNode(graph)
         items = (ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
@@ -185,7 +185,7 @@ def _oxigraph_write(source_nt: Path, target: IO[str], fmt: ox.RdfFormat,
             ox.serialize(items, raw, format=fmt)
         else:
             sink = _SortedHeader(raw, len(prefixes))
-            ox.serialize(items, sink, format=fmt, prefixes=prefixes)
+            ox.serialize(items, sink, format=fmt, prefixes=prefixes)  # type: ignore[arg-type]
             sink.flush()
 
 

@@ -95,8 +95,8 @@ class SparqlConstraint:
         body = re.sub(r"\$this\b", "?this", self.select)
         where = re.search(r"\bWHERE\s*\{", body, re.IGNORECASE)
         assert where is not None, f"no WHERE in the SPARQL constraint of {self.shape}"
-        target = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " } }"
-        body = body[: where.end()] + "\n" + target + "\n" + body[where.end():]
+        bound = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " } }"
+        body = body[: where.end()] + "\n" + bound + "\n" + body[where.end():]
         head = "".join(f"PREFIX {p}: <{i}>\n" for p, i in sorted(self.prefixes.items()))
         return head + body
 
@@ -108,7 +108,7 @@ def finding(severity: Node, focus: Node, path: Node | None, message: str, value:
             shape: Node | None, quote: str) -> dict[str, str]:
     """A finding as the manifest keeps it: the terms in N3 and the text a person reads."""
     return {
-        "severity": SEVERITY_NAMES.get(severity, str(severity).rsplit("#", 1)[-1]),
+        "severity": SEVERITY_NAMES.get(severity, str(severity).rsplit("#", 1)[-1]),  # type: ignore[call-overload]
         "focus_n3": focus.n3() if isinstance(focus, (URIRef, Literal)) else "",
         "focus": short(focus) if isinstance(focus, (URIRef, Literal)) else str(focus),
         "path": short(path) if isinstance(path, URIRef) else "",
@@ -144,7 +144,7 @@ def _path(report: Graph, node: Node) -> tuple[Node | None, str]:
 def validate_chunk(data: Graph, shapes: Graph, ontology: Graph,
                    focus: Iterable[Node]) -> list[dict[str, str]]:
     """pySHACL on one chunk's data graph, for its own focus nodes."""
-    nodes = sorted(n for n in set(focus) if isinstance(n, URIRef))
+    nodes: list[str | URIRef] = sorted(n for n in set(focus) if isinstance(n, URIRef))
     if not nodes:
         return []
     _, report, _ = shacl_validate(
@@ -195,7 +195,7 @@ def store_findings(engine: Engine, constraints: Iterable[SparqlConstraint],
 
 def dedupe(findings: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     """One of each finding, in the order ``kg validate`` prints them."""
-    seen = {}
+    seen: dict[tuple[str, ...], dict[str, str]] = {}
     for item in findings:
         key = (item["severity"], item["focus"], item["path"], item["message"], item["value"],
                item["shape"])

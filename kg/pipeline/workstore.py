@@ -62,7 +62,7 @@ class WorkStore(OxigraphEngine):
 
     def add_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
         name = ox.NamedNode(graph)
-        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name)  # type: ignore[arg-type]
+        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name)
                           for s, p, o in triples)
 
     def remove_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
