@@ -238,8 +238,16 @@ def naive_once(paths: Paths) -> int:
     return 0
 
 
-def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int) -> list[Scenario]:
+def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int,
+               report: Callable[[Scenario], None] | None = None) -> list[Scenario]:
+    """Every scenario at every size; ``report`` sees each result as soon as it is measured."""
     out: list[Scenario] = []
+
+    def done(result: Scenario) -> None:
+        out.append(result)
+        if report is not None:
+            report(result)
+
     for docs in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             data = make_corpus(paths.data, Path(tmp) / "data", docs)
@@ -249,29 +257,37 @@ def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int) -> l
                 if name == "one edit":
                     edit_one(data)
                 seconds, peak, rebuilt = _in_child(partial(pipeline_once, work))
-                out.append(Scenario(docs, name, seconds, peak, rebuilt))
+                done(Scenario(docs, name, seconds, peak, rebuilt))
             if naive and docs <= naive_max:
                 seconds, peak, _ = _in_child(partial(naive_once, work))
-                out.append(Scenario(docs, "naive (whole graph)", seconds, peak))
+                done(Scenario(docs, "naive (whole graph)", seconds, peak))
     return out
 
 
-def render_docs(results: list[Scenario]) -> str:
-    cold = {r.docs: r for r in results if r.name == "cold"}
+HEADER = (f"{'docs':>5} {'scenario':22} {'seconds':>9} {'s/doc':>8} {'peak RSS MiB':>13} "
+          f"{'rebuilt':>8}  ratio")
+
+
+def render_row(r: Scenario, earlier: list[Scenario]) -> str:
+    """One line of the table; ratios against runs measured before it in the same run."""
+    cold = {e.docs: e for e in earlier if e.name == "cold"}
     first = min(cold) if cold else None
-    lines = [f"{'docs':>5} {'scenario':22} {'seconds':>9} {'s/doc':>8} {'peak RSS MiB':>13} "
-             f"{'rebuilt':>8}  ratio"]
-    for r in results:
-        ratio = ""
-        base = cold.get(r.docs)
-        if r.name == "cold" and first is not None and r.docs != first:
-            ratio = (f"{(r.seconds / r.docs) / (cold[first].seconds / first):.2f}x the s/doc "
-                     f"at {first} docs")
-        elif r.name in ("warm", "one edit") and base is not None and base.seconds > 0:
-            ratio = f"{100 * r.seconds / base.seconds:.1f}% of cold"
-        elif r.name.startswith("naive") and base is not None and base.seconds > 0:
-            ratio = f"{r.seconds / base.seconds:.1f}x the incremental cold run"
-        rebuilt = str(r.rebuilt) if not r.name.startswith("naive") else "-"
-        lines.append(f"{r.docs:>5} {r.name:22} {r.seconds:>9.2f} {r.seconds / r.docs:>8.3f} "
-                     f"{r.peak_mib:>13.1f} {rebuilt:>8}  {ratio}")
+    ratio = ""
+    base = cold.get(r.docs)
+    if r.name == "cold" and first is not None and r.docs != first:
+        ratio = (f"{(r.seconds / r.docs) / (cold[first].seconds / first):.2f}x the s/doc "
+                 f"at {first} docs")
+    elif r.name in ("warm", "one edit") and base is not None and base.seconds > 0:
+        ratio = f"{100 * r.seconds / base.seconds:.1f}% of cold"
+    elif r.name.startswith("naive") and base is not None and base.seconds > 0:
+        ratio = f"{r.seconds / base.seconds:.1f}x the incremental cold run"
+    rebuilt = str(r.rebuilt) if not r.name.startswith("naive") else "-"
+    return (f"{r.docs:>5} {r.name:22} {r.seconds:>9.2f} {r.seconds / r.docs:>8.3f} "
+            f"{r.peak_mib:>13.1f} {rebuilt:>8}  {ratio}")
+
+
+def render_docs(results: list[Scenario]) -> str:
+    lines = [HEADER]
+    for n, r in enumerate(results):
+        lines.append(render_row(r, results[:n]))
     return "\n".join(lines) + "\n"

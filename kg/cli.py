@@ -264,13 +264,20 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from kg.bench import bench, bench_docs, render, render_docs
+    from kg.bench import HEADER, Scenario, bench, bench_docs, render, render_row
 
     if args.copies:
         sys.stdout.write(render(bench(_paths(args), args.copies, not args.no_rdflib)))
         return EXIT_OK
-    sys.stdout.write(render_docs(bench_docs(_paths(args), args.docs or [30], args.naive,
-                                            args.naive_max)))
+    measured: list[Scenario] = []
+
+    def show(result: Scenario) -> None:
+        sys.stdout.write(render_row(result, measured) + "\n")
+        sys.stdout.flush()
+        measured.append(result)
+
+    sys.stdout.write(HEADER + "\n")
+    bench_docs(_paths(args), args.docs or [30], args.naive, args.naive_max, show)
     return EXIT_OK
 
 
