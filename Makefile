@@ -23,6 +23,7 @@ SHAPES    := ontology/shapes.ttl
 RULES     := $(wildcard ontology/rules/*.rq)
 QUERIES   := $(wildcard queries/*.rq)
 CODE      := $(wildcard kg/*.py)
+SITE_CODE := $(wildcard kg/site/*.py kg/site/templates/*.html kg/site/static/*)
 
 ASSERTED  := $(BUILD)/asserted.trig $(BUILD)/asserted.nq $(BUILD)/asserted.ttl \
              $(BUILD)/asserted.nt $(BUILD)/asserted.jsonld $(BUILD)/context.jsonld
@@ -32,7 +33,7 @@ VALIDATION := $(BUILD)/validation.ttl
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help run test server-deps setup build infer validate report bench serve lint clean
+.PHONY: help run test server-deps setup build infer validate report site bench serve lint clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -63,6 +64,11 @@ validate: $(VALIDATION) ## Validate with SHACL; writes build/validation.ttl
 
 report: $(VALIDATION) $(QUERIES) ## Print who conceded what and what remains disputed
 	$(KG) report
+
+$(BUILD)/site/index.html $(BUILD)/void.ttl &: $(DATA) $(INFERRED) $(VALIDATION) $(QUERIES) $(SHAPES) $(SITE_CODE) $(CODE) $(STAMP)
+	$(KG) site
+
+site: $(BUILD)/site/index.html ## Write the static site to build/site/ (and build/void.ttl)
 
 run: report ## Set up, build, infer, validate and print the answers (the main job)
 
