@@ -9,7 +9,9 @@ URL) and the distributions (the export files of ``build/``).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,31 @@ def ontology_page(path: Path) -> str:
 
     root.setLevel(logging.WARNING)
     try:
-        return str(OntPub(ontology=str(path)).make_html())
+        html = str(OntPub(ontology=str(path)).make_html())
     finally:
         root.setLevel(level)
+    return _sorted_json_ld(html)
+
+
+_JSON_LD = re.compile(r'(<script id="schema.org" type="application/ld\+json">)(.*?)(</script>)',
+                      re.DOTALL)
+
+
+def _sorted_json_ld(html: str) -> str:
+    """pyLODE's embedded JSON-LD lists nodes in set order, which changes from run to
+    run; sort it (nodes by @id, keys by name) so the page is byte-identical."""
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in sorted(value.items())}
+        if isinstance(value, list):
+            items = [canonical(v) for v in value]
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        data = canonical(json.loads(match.group(2)))
+        return match.group(1) + "\n" + json.dumps(data, indent=2, ensure_ascii=False) + \
+            "\n" + match.group(3)
+
+    return _JSON_LD.sub(replace, html)
