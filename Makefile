@@ -75,14 +75,18 @@ run: report ## Set up, build, infer, validate and print the answers (the main jo
 test: $(STAMP) server-deps ## Set up and run the whole test suite
 	$(BIN)/pytest
 
-# Virtuoso, the second real triplestore the tests load into (Debian package; needs root).
-# Where it cannot be installed, its tests are reported as skipped, never as passed.
-server-deps: ## Install Debian's virtuoso-opensource for the store tests, if root
-	@if command -v virtuoso-t >/dev/null 2>&1; then :; \
+# Virtuoso, the second real triplestore the tests load into, and Chromium, the browser
+# the site's tests drive (Debian packages; need root). Where they cannot be installed,
+# their tests are reported as skipped, never as passed (and fail in CI).
+server-deps: ## Install Debian's virtuoso-opensource and chromium for the tests, if root
+	@missing=""; \
+	command -v virtuoso-t >/dev/null 2>&1 || missing="$$missing virtuoso-opensource"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing virtuoso-opensource (Debian) for the store tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
-	else echo "note: virtuoso-t not found and cannot install it here; the Virtuoso tests will be skipped"; fi
+	  echo "installing$$missing (Debian) for the store and browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "note:$$missing not found and cannot be installed here; their tests will be skipped"; fi
 
 bench: $(STAMP) ## Time and peak memory of each stage on the corpus
 	$(KG) bench

@@ -57,7 +57,7 @@ def served(built: Project) -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -86,7 +86,11 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("screenshots")
+    """Where screenshots go: a temporary folder, or KG_SITE_SCREENSHOTS if set (the
+    README's docs/img/reading-view.png and issue-timeline.png come from such a run)."""
+    chosen = os.environ.get("KG_SITE_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
     print(f"screenshots in {folder}")
     return folder
 
@@ -168,7 +172,7 @@ def test_from_a_claim_to_its_issue_and_back(page: tuple[Any, Watch], served: str
     tab.wait_for_url("**/id/entity/railway-guards.html")
     assert tab.locator("h1").inner_text() == "guards of the railways"
     assert tab.locator("table.timeline").count() == 1
-    tab.screenshot(path=str(shots / "issue-timeline.png"), full_page=True)
+    tab.screenshot(path=str(shots / "issue-from-claim.png"), full_page=True)
     tab.locator("table.timeline a.quote", has_text=GUARDS).click()
     tab.wait_for_url(lambda url: url.endswith(CABLE + "#claim-c05"))
     card = tab.locator(".cards .card:visible")
@@ -190,6 +194,7 @@ def test_from_who_conceded_what_to_the_words(page: tuple[Any, Watch], served: st
 
 
 PAGE_TYPES = {
+    "issue-timeline": "id/entity/outer-mongolia-status.html",
     "claim": "id/doc/1945-07-11-harriman-soong/claim/c05.html",
     "party": "id/entity/stalin.html",
     "entity": "id/entity/port-arthur.html",
@@ -206,7 +211,7 @@ def test_each_page_type_loads_cleanly(page: tuple[Any, Watch], served: str, shot
     tab, watch = page
     tab.goto(served + PAGE_TYPES[kind])
     tab.wait_for_load_state("load")
-    tab.screenshot(path=str(shots / f"{kind}.png"))
+    tab.screenshot(path=str(shots / f"{kind}.png"), full_page=kind == "issue-timeline")
     assert tab.locator("h1").count() >= 1
     assert len(watch.requests) >= 1
     if kind != "ontology":  # pyLODE's page has its own layout

@@ -192,8 +192,8 @@ class Site:
                                idx.all(decision, DIP.candidate)]})
         values: dict[str, Any] = {"entity": entity, "types": types, "mentions": mentions,
                                   "decisions": decisions,
-                                  "acts": {a: sorted(cs, key=claim_order)
-                                           for a, cs in sorted(acts.items())},
+                                  "acts": {a: sorted(acts[a], key=claim_order)
+                                           for a in sorted(acts, key=act_rank)},
                                   "issue": None}
         if idx.is_a(entity, DIP.Issue):
             values["issue"] = self.issue(entity)
@@ -265,6 +265,12 @@ class Site:
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
+
+
+def act_rank(act: str) -> tuple[int, str]:
+    """Demands, offers, concessions, rejections first: the order of the legend."""
+    order = list(ACT_TAGS)
+    return (order.index(act) if act in order else len(order), act)
 
 
 def claim_order(claim: Claim) -> tuple[str, str, int, str]:
