@@ -212,3 +212,25 @@ def test_act_marks_have_enough_contrast_and_differ_by_more_than_colour() -> None
     from kg.site.model import ACT_TAGS
 
     assert len(set(ACT_TAGS.values())) == len(ACT_TAGS) == len(acts)
+
+
+def test_an_uncovered_sentence_is_shown_as_such(scratch: Project) -> None:
+    """Without its no_claim entry, item 2's number is a sentence no claim covers."""
+    curation = scratch.data / "curation/1945-02-11-yalta-agreement-far-east.yaml"
+    text = curation.read_text(encoding="utf-8")
+    entry = ('  - quote: "2."\n    in: "2. The former rights"\n'
+             "    reason: The number of item 2; it states nothing.\n")
+    assert entry in text
+    curation.write_text(text.replace(entry, ""), encoding="utf-8")
+    assert scratch.run("build") == 0
+    assert scratch.run("infer") == 0
+    assert scratch.run("site") == 0
+    page = (scratch.build / "site/id/doc/1945-02-11-yalta-agreement-far-east.html"
+            ).read_text(encoding="utf-8")
+    assert page.count('<span class="badge uncovered">not covered</span>') == 1
+    assert re.search(r'<span class="badge uncovered">not covered</span>'
+                     r'<span class="sent-uncovered">2\.</span>', page)
+    assert page.count('<span class="badge no-act"') == 3
+    overview = (scratch.build / "site/index.html").read_text(encoding="utf-8")
+    assert "coverage 12/16 transcript sentences, 3 marked as reporting no act, " \
+           "<strong>1 not covered</strong>" in overview

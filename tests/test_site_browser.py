@@ -68,9 +68,11 @@ class Watch:
     origin: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # origins a test opens on purpose
 
     def elsewhere(self) -> list[str]:
-        return [u for u in self.requests if not u.startswith(self.origin)]
+        return [u for u in self.requests
+                if not any(u.startswith(o) for o in (self.origin, *self.also))]
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +248,30 @@ def test_act_tags_have_enough_contrast_as_rendered(page: tuple[Any, Watch], serv
 
     for tag, fg, bg in colours:
         assert contrast(hex_of(fg), hex_of(bg)) >= 4.5, tag
+
+
+@pytest.mark.server
+def test_a_stored_question_opens_in_the_yasgui_page_of_kg_serve(
+        page: tuple[Any, Watch], served: str, tmp_path: Path) -> None:
+    """The query page's link, pointed at a real Oxigraph server on a free port."""
+    from tests.servers import Oxigraph
+
+    tab, watch = page
+    tab.goto(served + "queries/who-conceded-what.html")
+    link = tab.locator("a.yasgui").get_attribute("href")
+    assert link is not None and link.startswith("http://127.0.0.1:7878/#query=")
+    server = Oxigraph(tmp_path / "store").start()
+    try:
+        # Past this point the page is Oxigraph's, not the site's: it asks its own server,
+        # and its YASGUI fetches prefixes from prefix.cc (refused on a closed network).
+        watch.also += [server.url + "/", "http://prefix.cc/"]
+        ours = len(watch.errors)
+        tab.goto(link.replace("127.0.0.1:7878", f"127.0.0.1:{server.port}")
+                 .replace("127.0.0.1%3A7878", f"127.0.0.1%3A{server.port}"))
+        tab.wait_for_function("document.querySelector('.CodeMirror') !== null")
+        editor = tab.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+        stored = (Path(__file__).resolve().parents[1] / "queries/who-conceded-what.rq")
+        assert editor == stored.read_text(encoding="utf-8")
+        del watch.errors[ours:]  # whatever YASGUI logs offline is not the site's
+    finally:
+        server.stop()

@@ -26,6 +26,9 @@ from kg.site.model import ACT_TAGS, Claim, Model, page_path
 from kg.site.reading import spans
 from kg.sparql import Engine, Results, Term
 
+# The YASGUI page of `kg serve` on its default port; the page reads the query and the
+# endpoint from the fragment (YASGUI's share links), and needs the endpoint given, as it
+# would otherwise derive it from the whole address, fragment included.
 YASGUI = "http://127.0.0.1:7878/"
 STATIC = ("site.css", "site.js")
 # The build files the w3id redirects send RDF clients to (see w3id.htaccess).
@@ -137,7 +140,8 @@ class Site:
         for stored in self.queries.values():
             self.render(f"queries/{stored.name}.html", "query.html", q=stored,
                         results=self.stored_results(stored),
-                        yasgui=YASGUI + "#query=" + urlquote(stored.text, safe=""))
+                        yasgui=YASGUI + "#query=" + urlquote(stored.text, safe="")
+                        + "&endpoint=" + urlquote(YASGUI + "query", safe=""))
         self.render("queries/index.html", "queries.html",
                     queries=sorted(self.queries.values(), key=lambda q: q.name))
         self.render("shapes.html", "shapes.html", shapes=publish.shapes(self.paths.shapes_file))
