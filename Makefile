@@ -22,7 +22,8 @@ ONTOLOGY  := ontology/dip.ttl
 SHAPES    := ontology/shapes.ttl
 RULES     := $(wildcard ontology/rules/*.rq)
 QUERIES   := $(wildcard queries/*.rq)
-CODE      := $(wildcard kg/*.py kg/*/*.py)
+CODE      := $(wildcard kg/*.py kg/pipeline/*.py)
+SITE_CODE := $(wildcard kg/site/*.py kg/site/templates/*.html kg/site/static/*)
 
 ASSERTED  := $(BUILD)/asserted.trig $(BUILD)/asserted.nq $(BUILD)/asserted.ttl \
              $(BUILD)/asserted.nt $(BUILD)/asserted.jsonld $(BUILD)/context.jsonld
@@ -32,7 +33,7 @@ VALIDATION := $(BUILD)/validation.ttl
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help run test server-deps setup build infer validate report bench serve lint clean
+.PHONY: help run test server-deps setup build infer validate report site bench serve lint clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -64,19 +65,28 @@ validate: $(VALIDATION) ## Validate with SHACL; writes build/validation.ttl
 report: $(VALIDATION) $(QUERIES) ## Print who conceded what and what remains disputed
 	$(KG) report
 
+$(BUILD)/site/index.html $(BUILD)/void.ttl &: $(DATA) $(INFERRED) $(VALIDATION) $(QUERIES) $(SHAPES) $(SITE_CODE) $(CODE) $(STAMP)
+	$(KG) site
+
+site: $(BUILD)/site/index.html ## Write the static site to build/site/ (and build/void.ttl)
+
 run: report ## Set up, build, infer, validate and print the answers (the main job)
 
 test: $(STAMP) server-deps ## Set up and run the whole test suite
 	$(BIN)/pytest
 
-# Virtuoso, the second real triplestore the tests load into (Debian package; needs root).
-# Where it cannot be installed, its tests are reported as skipped, never as passed.
-server-deps: ## Install Debian's virtuoso-opensource for the store tests, if root
-	@if command -v virtuoso-t >/dev/null 2>&1; then :; \
+# Virtuoso, the second real triplestore the tests load into, and Chromium, the browser
+# the site's tests drive (Debian packages; need root). Where they cannot be installed,
+# their tests are reported as skipped, never as passed (and fail in CI).
+server-deps: ## Install Debian's virtuoso-opensource and chromium for the tests, if root
+	@missing=""; \
+	command -v virtuoso-t >/dev/null 2>&1 || missing="$$missing virtuoso-opensource"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing virtuoso-opensource (Debian) for the store tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
-	else echo "note: virtuoso-t not found and cannot install it here; the Virtuoso tests will be skipped"; fi
+	  echo "installing$$missing (Debian) for the store and browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "note:$$missing not found and cannot be installed here; their tests will be skipped"; fi
 
 BENCH_DOCS ?= 30 90 300 900
 

@@ -281,6 +281,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    from kg.site import build_site
+
+    paths = _paths(args)
+    result = build_site(paths, embedded_engine(paths), args.output)
+    sys.stdout.write(f"wrote {result.pages} pages to {result.folder} in {result.seconds:.2f} s "
+                     f"(and {paths.build / 'void.ttl'}); open {result.folder / 'index.html'}\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kg",
@@ -348,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("report", cmd_report,
         "Print who conceded what to whom and what remains disputed, with each side's "
         "position and the supporting quotes (the end of `make run`).", "kg report")
+    site = add("site", cmd_site,
+               "Write a static site to build/site/ from the built graph: a reading view per "
+               "document, issue, party and entity pages, the stored questions, the ontology, "
+               "shapes and dataset description (also build/void.ttl).", "kg site")
+    site.add_argument("-o", "--output", type=Path, metavar="DIR",
+                      help="where to write the site (default: BUILD-DIR/site)")
     register(add)
     from kg.cli_link import register as register_link
 

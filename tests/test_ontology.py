@@ -65,3 +65,13 @@ def test_ontology_header() -> None:
     assert (header, RDF.type, OWL.Ontology) in ONTOLOGY
     for prop in (RDFS.label, RDFS.comment, OWL.versionInfo):
         assert ONTOLOGY.value(header, prop) is not None
+
+
+def test_ontology_version_iri_names_its_version() -> None:
+    """The header's version IRI ends with its version, and both equal the project's."""
+    from kg import __version__
+
+    header = URIRef("https://w3id.org/dipkg/ontology")
+    version = str(ONTOLOGY.value(header, OWL.versionInfo))
+    assert ONTOLOGY.value(header, OWL.versionIRI) == URIRef(f"{header}/{version}")
+    assert version == __version__

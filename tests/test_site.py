@@ -1,0 +1,236 @@
+"""The static site (`kg site`): pages for every IRI, links that resolve, nothing loaded
+from the network, byte-identical output, atomic writes, the VoID/DCAT description and
+the contrast of the act-type marks. The browser tests are in test_site_browser.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS
+
+from kg.namespace import BASE
+from tests.conftest import ROOT, Project
+
+VOID = "http://rdfs.org/ns/void#"
+CABLE = "id/doc/1945-07-11-harriman-soong.html"
+
+
+@pytest.fixture(scope="session")
+def site(built: Project) -> Path:
+    assert built.run("site") == 0
+    return built.build / "site"
+
+
+class Page(HTMLParser):
+    """What a test needs of a page: its tags, links, resources and headings."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.headings: list[int] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+
+    def attr(self, tag: str, name: str) -> list[str]:
+        return [a[name] or "" for t, a in self.tags if t == tag and name in a]
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_kg_site_writes_a_page_for_every_iri_under_the_base(built: Project, site: Path) -> None:
+    iris = set()
+    for line in (built.build / "asserted.nt").read_text(encoding="utf-8").splitlines():
+        subject = line.split(" ", 1)[0].strip("<>")
+        if re.fullmatch(re.escape(BASE) + r"id/(doc/[^/]+(/claim/[^/]+)?|entity/[^/]+)",
+                        subject):
+            iris.add(subject)
+    assert len([i for i in iris if "/claim/" in i]) == 64  # the three documents' claims
+    missing = [i for i in sorted(iris) if not (site / (i[len(BASE):] + ".html")).is_file()]
+    assert missing == []
+
+
+def test_every_internal_link_resolves_and_nothing_is_loaded_from_elsewhere(site: Path) -> None:
+    broken, external = [], []
+    for path in html_pages(site):
+        page = Page(path.read_text(encoding="utf-8"))
+        for url in page.attr("a", "href"):
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith("#") or not parts.path:
+                continue
+            if not (path.parent / unquote(parts.path)).resolve().is_file():
+                broken.append(f"{path.relative_to(site)} -> {url}")
+        for tag, name in (("script", "src"), ("link", "href"), ("img", "src"),
+                          ("iframe", "src"), ("source", "src")):
+            for url in page.attr(tag, name):
+                if urlsplit(url).scheme not in ("", "data"):
+                    external.append(f"{path.relative_to(site)}: <{tag} {name}={url}>")
+    assert broken == []
+    assert external == []
+
+
+def test_pages_have_landmarks_one_h1_and_no_skipped_heading_levels(site: Path) -> None:
+    problems = []
+    for path in html_pages(site):
+        if path.name == "ontology.html":
+            continue  # pyLODE's page, checked for its title only
+        page = Page(path.read_text(encoding="utf-8"))
+        tags = [t for t, _ in page.tags]
+        for landmark in ("header", "nav", "main", "footer"):
+            if landmark not in tags:
+                problems.append(f"{path.relative_to(site)}: no <{landmark}>")
+        if page.headings.count(1) != 1 or page.headings[0] != 1:
+            problems.append(f"{path.relative_to(site)}: headings {page.headings[:5]}")
+        for before, after in zip(page.headings, page.headings[1:], strict=False):
+            if after > before + 1:
+                problems.append(f"{path.relative_to(site)}: h{before} then h{after}")
+                break
+        if page.attr("html", "lang") != ["en"]:
+            problems.append(f"{path.relative_to(site)}: no lang")
+    assert problems == []
+    assert "<title>" in (site / "ontology.html").read_text(encoding="utf-8")
+
+
+def test_the_reading_view_marks_the_glosses_as_the_archives(site: Path) -> None:
+    text = (site / CABLE).read_text(encoding="utf-8")
+    gloss = re.search(r'<span class="gloss" data-author="([^"]*)"><span class="gloss-text">'
+                      r'\[Lüshunkou District, Dalian\]</span><span class="gloss-by">([^<]*)',
+                      text)
+    assert gloss is not None
+    assert gloss.groups() == ("Wilson Center Digital Archive",
+                              "gloss by Wilson Center Digital Archive")
+    # the claim around it is Harriman's report, and its highlight stops at the gloss
+    assert re.search(r'<a class="hl [^"]*" href="#claim-c\d+" data-claim="c\d+">'
+                     r'(<span[^>]*>[^<]*</span>)*\[Lüshunkou', text) is None
+
+
+def test_uncovered_and_no_act_sentences_are_shown(site: Path) -> None:
+    yalta = (site / "id/doc/1945-02-11-yalta-agreement-far-east.html").read_text("utf-8")
+    assert yalta.count('<span class="badge no-act"') == 4  # as `kg build` reports
+    assert "coverage 12/16 transcript sentences (4 more marked as reporting no act)" in yalta
+    cable = (site / CABLE).read_text(encoding="utf-8")
+    assert '<span class="badge no-act"' not in cable
+    assert '<span class="badge uncovered"' not in cable  # 21/21 covered
+
+
+def test_the_same_graph_gives_byte_identical_pages(built: Project, site: Path,
+                                                   tmp_path: Path) -> None:
+    """A second build, in another process with another hash seed, writes the same bytes."""
+    other = tmp_path / "again"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-m", "kg", *built.args("site", "-o", str(other))],
+                   check=True, env=env, capture_output=True, cwd=ROOT)
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    second = {p.relative_to(other): p.read_bytes() for p in other.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(second)
+    assert [str(p) for p in sorted(first) if first[p] != second[p]] == []
+
+
+def test_a_failed_build_leaves_the_previous_site(built: Project, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    assert built.run("site", "-o", str(out)) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("a template failed")
+
+    monkeypatch.setattr("kg.site.publish.ontology_page", broken)
+    with pytest.raises(RuntimeError):
+        built.run("site", "-o", str(out))
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no leftovers
+
+
+def test_void_and_dcat_describe_the_build(built: Project, site: Path) -> None:
+    void = Graph().parse(built.build / "void.ttl", format="turtle")
+    dataset = URIRef(BASE + "dataset")
+    assert (dataset, RDF.type, URIRef(VOID + "Dataset")) in void
+    assert (dataset, RDF.type, DCAT.Dataset) in void
+    assert void.value(dataset, DCTERMS.license) == URIRef(
+        "https://creativecommons.org/licenses/by/4.0/")
+    assert void.value(dataset, DCTERMS.creator) == Literal("dipkg project")
+    assert str(void.value(dataset, URIRef(str(DCAT) + "version"))) == "0.1.0"
+    sources = set(void.objects(dataset, DCTERMS.source))
+    assert len(sources) == 3  # each document's URL
+    # one subset per named graph; their triples add up to the whole
+    lines = [line for name in ("asserted.nq", "inferred.nq")
+             for line in (built.build / name).read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    graphs = {line.rsplit(" ", 2)[-2].strip("<>") for line in lines}
+    subsets = list(void.objects(dataset, URIRef(VOID + "subset")))
+    assert len(subsets) == len(graphs) + 1  # + the ontology graph
+    total = int(void.value(dataset, URIRef(VOID + "triples")))  # type: ignore[arg-type]
+    assert total == sum(int(void.value(s, URIRef(VOID + "triples")))  # type: ignore[arg-type]
+                        for s in subsets)
+    assert total > len(lines)  # the ontology's triples too
+    assert int(void.value(dataset, URIRef(VOID + "classes"))) > 20  # type: ignore[arg-type]
+    assert (site / "dataset.ttl").read_bytes() == (built.build / "void.ttl").read_bytes()
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_contrast_formula() -> None:
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48
+
+
+def test_act_marks_have_enough_contrast_and_differ_by_more_than_colour() -> None:
+    css = (ROOT / "kg/site/static/site.css").read_text(encoding="utf-8")
+    text = re.search(r"--text: (#[0-9a-f]{6})", css).group(1)  # type: ignore[union-attr]
+    acts = re.findall(r"\.act-(\w+)\s*\{ --c: (#[0-9a-f]{6}); --bg: (#[0-9a-f]{6}); "
+                      r"--line: (\w+); \}", css)
+    assert len(acts) == 11
+    for name, colour, background, _ in acts:
+        assert contrast(colour, "#ffffff") >= 4.5, f"{name}: white tag text on {colour}"
+        assert contrast(text, background) >= 4.5, f"{name}: text on {background}"
+        assert contrast(colour, background) >= 3, f"{name}: underline on {background}"
+    # tags are unique words, so no act is told by its colour alone
+    from kg.site.model import ACT_TAGS
+
+    assert len(set(ACT_TAGS.values())) == len(ACT_TAGS) == len(acts)
+
+
+def test_an_uncovered_sentence_is_shown_as_such(scratch: Project) -> None:
+    """Without its no_claim entry, item 2's number is a sentence no claim covers."""
+    curation = scratch.data / "curation/1945-02-11-yalta-agreement-far-east.yaml"
+    text = curation.read_text(encoding="utf-8")
+    entry = ('  - quote: "2."\n    in: "2. The former rights"\n'
+             "    reason: The number of item 2; it states nothing.\n")
+    assert entry in text
+    curation.write_text(text.replace(entry, ""), encoding="utf-8")
+    assert scratch.run("build") == 0
+    assert scratch.run("infer") == 0
+    assert scratch.run("site") == 0
+    page = (scratch.build / "site/id/doc/1945-02-11-yalta-agreement-far-east.html"
+            ).read_text(encoding="utf-8")
+    assert page.count('<span class="badge uncovered">not covered</span>') == 1
+    assert re.search(r'<span class="badge uncovered">not covered</span>'
+                     r'<span class="sent-uncovered">2\.</span>', page)
+    assert page.count('<span class="badge no-act"') == 3
+    overview = (scratch.build / "site/index.html").read_text(encoding="utf-8")
+    assert "coverage 12/16 transcript sentences, 3 marked as reporting no act, " \
+           "<strong>1 not covered</strong>" in overview
