@@ -49,11 +49,61 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# The modules whose code decides what a chunk holds (its graph, entailments, fragments
+# and findings); code_key() adds every kg module they import, found by reading them.
+PIPELINE_MODULES = ("kg.pipeline.chunks", "kg.pipeline.closure", "kg.pipeline.shacl",
+                    "kg.pipeline.outputs", "kg.pipeline.cache", "kg.pipeline.run")
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    for candidate in (root.joinpath(*parts).with_suffix(".py"),
+                      root.joinpath(*parts, "__init__.py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def pipeline_sources() -> list[Path]:
+    """The source files of :data:`PIPELINE_MODULES` and of the ``kg`` modules they import.
+
+    >>> names = {p.name for p in pipeline_sources()}
+    >>> {"chunks.py", "compile.py", "curation.py"} <= names, "cli.py" in names
+    (True, False)
+    """
+    import ast
+
+    root = Path(kg.__file__).parent
+    todo, seen = list(PIPELINE_MODULES), set()
+    files: set[Path] = {root / "__init__.py"}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(root, name)
+        if path is None:
+            continue
+        files.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                base = node.module
+                todo.append(base)
+                todo.extend(f"{base}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                todo.extend(alias.name for alias in node.names)
+        todo = [t for t in todo if t == "kg" or t.startswith("kg.")]
+    return sorted(files)
+
+
 def code_key() -> str:
-    """The SHA-256 of the ``kg`` package's source files (the version of the code)."""
+    """The SHA-256 of the code a chunk's results depend on (see :func:`pipeline_sources`).
+
+    Editing the command line, the site or the benchmark does not invalidate the cache.
+    """
     root = Path(kg.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in pipeline_sources():
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
