@@ -191,3 +191,20 @@ def test_progress_is_quiet_off_a_terminal(tty: bool, capsys: pytest.CaptureFixtu
     bar.advance(10)
     bar.close()
     assert capsys.readouterr().err == ""
+
+
+def test_a_document_is_validated_again_when_a_document_it_answers_changes(
+        scratch: Project) -> None:
+    pipeline = _run(scratch.data, scratch.build)
+    assert pipeline.validate().validated == 5
+    telegram = scratch.data / "curation" / "1945-07-07-harriman-telegram-071545.yaml"
+    text = telegram.read_text(encoding="utf-8")
+    old = 'quote: "I took the occasion of Soong’s lunch with me informally today"'
+    assert old in text
+    telegram.write_text(text.replace(old, 'quote: "I took the occasion of Soong’s lunch"'),
+                        encoding="utf-8")
+    pipeline = _run(scratch.data, scratch.build)
+    result = pipeline.validate()
+    # The telegram, and the cable whose claims answer the telegram's.
+    assert result.validated == 2
+    assert result.conforms

@@ -450,17 +450,25 @@ class Pipeline:
         jobs: list[tuple[Any, ...]] = []
         for name, folder, meta in chunk_dirs:
             entry = self.cache.entries[name]
-            context = Graph()
             external = meta.get("external", [])
+            # The other documents' nodes a chunk refers to are described by their own
+            # chunks: the validation key follows those chunks' keys, so the store is read
+            # only for the chunks that are validated again.
+            referenced = sorted({f"doc/{iri[len(chunks.DOC_PREFIX):].split('/', 1)[0]}"
+                                 for iri in external})
+            key = combine(entry.key, registry_key, *(
+                f"{ref} {self.cache.entries[ref].key if ref in self.cache.entries else ''}"
+                for ref in referenced))
+            if entry.validation_key == key:
+                continue
+            context = Graph()
             if external:
                 described = store.describe(external)
                 context += described
                 for triple in chunks.Context.closure_of(self.ontology).derive(described):
                     context.add(triple)
             context_nt = context.serialize(format="nt") if len(context) else ""
-            key = combine(entry.key, registry_key, combine(*sorted(context_nt.splitlines())))
-            if entry.validation_key != key:
-                jobs.append((name, folder, context_nt, key))
+            jobs.append((name, folder, context_nt, key))
         _VALIDATION.update(core=core, ontology=self.ontology, registry=registry,
                            registry_subjects=registry_subjects)
         results = parallel(_validate_job, jobs, "validate", self.quiet)
