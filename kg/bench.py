@@ -166,6 +166,7 @@ class Scenario:
     seconds: float
     peak_mib: float
     rebuilt: int = 0
+    query_seconds: float = 0.0
 
 
 def _measured(work: Callable[[], Any], child: Any) -> None:
@@ -223,8 +224,8 @@ def edit_one(data: Path) -> Path:
     raise ValueError(f"no quote to edit in {path}")
 
 
-def pipeline_once(paths: Paths) -> int:
-    """Build, infer, validate and ask every stored query; the number of chunks rebuilt."""
+def pipeline_once(paths: Paths) -> tuple[int, float]:
+    """Build, infer, validate and ask every stored query: chunks rebuilt, query seconds."""
     from kg.pipeline.run import Pipeline
 
     pipeline = Pipeline(paths, quiet=True)
@@ -232,9 +233,10 @@ def pipeline_once(paths: Paths) -> int:
     pipeline.infer()
     pipeline.validate()
     store = pipeline.store()
+    start = time.perf_counter()
     for query in list_queries(paths.queries):
         run(query, store)
-    return len(built.rebuilt)
+    return len(built.rebuilt), time.perf_counter() - start
 
 
 def naive_once(paths: Paths) -> int:
@@ -260,16 +262,16 @@ def bench_docs(paths: Paths, sizes: list[int], naive: bool, naive_max: int,
             for name in ("cold", "warm", "one edit"):
                 if name == "one edit":
                     edit_one(data)
-                seconds, peak, rebuilt = _in_child(partial(pipeline_once, work))
-                done(Scenario(docs, name, seconds, peak, rebuilt))
+                seconds, peak, (rebuilt, asked) = _in_child(partial(pipeline_once, work))
+                done(Scenario(docs, name, seconds, peak, rebuilt, asked))
             if naive and docs <= naive_max:
                 seconds, peak, _ = _in_child(partial(naive_once, work))
                 done(Scenario(docs, "naive (whole graph)", seconds, peak))
     return out
 
 
-HEADER = (f"{'docs':>5} {'scenario':22} {'seconds':>9} {'s/doc':>8} {'peak RSS MiB':>13} "
-          f"{'rebuilt':>8}  ratio")
+HEADER = (f"{'docs':>5} {'scenario':22} {'seconds':>9} {'s/doc':>8} {'queries':>8} "
+          f"{'peak RSS MiB':>13} {'rebuilt':>8}  ratio")
 
 
 def render_row(r: Scenario, earlier: list[Scenario]) -> str:
@@ -285,9 +287,11 @@ def render_row(r: Scenario, earlier: list[Scenario]) -> str:
         ratio = f"{100 * r.seconds / base.seconds:.1f}% of cold"
     elif r.name.startswith("naive") and base is not None and base.seconds > 0:
         ratio = f"{r.seconds / base.seconds:.1f}x the incremental cold run"
-    rebuilt = str(r.rebuilt) if not r.name.startswith("naive") else "-"
+    naive = r.name.startswith("naive")
+    rebuilt = "-" if naive else str(r.rebuilt)
+    asked = "-" if naive else f"{r.query_seconds:.2f}"
     return (f"{r.docs:>5} {r.name:22} {r.seconds:>9.2f} {r.seconds / r.docs:>8.3f} "
-            f"{r.peak_mib:>13.1f} {rebuilt:>8}  {ratio}")
+            f"{asked:>8} {r.peak_mib:>13.1f} {rebuilt:>8}  {ratio}")
 
 
 def render_docs(results: list[Scenario]) -> str:

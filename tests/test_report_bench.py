@@ -74,8 +74,8 @@ def test_bench_docs_measures_cold_warm_and_one_edit(capsys: pytest.CaptureFixtur
     # Chunks rebuilt: every document plus the registry when cold (the benchmark's corpus
     # has no link decisions: kg.bench.replicate copies documents and registry), none when
     # warm, one after the edit.
-    assert rows["cold"][5] == "5" and rows["warm"][5] == "0"
-    assert "one edit" in out and out.splitlines()[3].split()[6] == "1"
+    assert rows["cold"][6] == "5" and rows["warm"][6] == "0"
+    assert "one edit" in out and out.splitlines()[3].split()[7] == "1"
 
 
 def test_make_corpus_and_edit_one(tmp_path: Path) -> None:
