@@ -234,3 +234,47 @@ def test_an_uncovered_sentence_is_shown_as_such(scratch: Project) -> None:
     overview = (scratch.build / "site/index.html").read_text(encoding="utf-8")
     assert "coverage 12/16 transcript sentences, 3 marked as reporting no act, " \
            "<strong>1 not covered</strong>" in overview
+
+
+def test_another_stored_question_on_an_issue_gets_a_table_on_its_page(
+        built: Project, tmp_path: Path) -> None:
+    """So a time-aware question (standing-on) shows on the issue pages once it is stored."""
+    import shutil
+
+    from kg.cli import main
+
+    queries = tmp_path / "queries"
+    shutil.copytree(ROOT / "queries", queries)
+    (queries / "standing-stand-in.rq").write_text(
+        "#+ summary: Where does the issue stand, in which negotiation?\n"
+        "#+ columns: negotiation, status\n"
+        "#+ param: issue iri:Issue optional - only this issue\n"
+        "PREFIX dip: <https://w3id.org/dipkg/ontology#>\n"
+        "SELECT ?negotiation ?status WHERE {\n"
+        "  ?s dip:statusOf ?issue ; dip:negotiation ?negotiation ; dip:issueStatus ?status\n"
+        "} ORDER BY ?negotiation ?status\n", encoding="utf-8")
+    args = built.args("site", "-o", str(tmp_path / "site"))
+    args[args.index("--queries") + 1] = str(queries)
+    assert main(args) == 0
+    page = (tmp_path / "site/id/entity/ports.html").read_text(encoding="utf-8")
+    section = page.split('<h2 id="q-standing-stand-in-h">', 1)[1].split("</section>", 1)[0]
+    assert section.startswith("Where does the issue stand, in which negotiation?</h2>")
+    assert re.findall(r"<td>(.*?)</td>", section) == [
+        '<a href="../../id/entity/sino-soviet-negotiations-1945.html">'
+        "Sino-Soviet negotiations of 1945</a>",
+        '<span title="https://w3id.org/dipkg/ontology#Disputed">disputed</span>']
+
+
+def test_every_site_file_is_package_data() -> None:
+    """An installed wheel carries the templates, style sheet, script and redirect rules."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["kg.site"]
+    assert "kg.site" in config["tool"]["setuptools"]["packages"]
+    folder = ROOT / "kg/site"
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+             if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert len(files) >= 12
+    assert [f for f in files if not any(fnmatch(f, pat) for pat in patterns)] == []
