@@ -278,3 +278,9 @@ def test_every_site_file_is_package_data() -> None:
              if p.is_file() and p.suffix not in (".py", ".pyc")]
     assert len(files) >= 12
     assert [f for f in files if not any(fnmatch(f, pat) for pat in patterns)] == []
+
+
+def test_the_ontology_page_is_titled_by_the_ontology_alone(site: Path) -> None:
+    page = (site / "ontology.html").read_text(encoding="utf-8")
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["Diplomatic negotiation ontology"]
+    assert "https://w3id.org/dipkg/ontology/0.1.0" in page  # the version IRI
