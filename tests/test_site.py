@@ -284,3 +284,23 @@ def test_the_ontology_page_is_titled_by_the_ontology_alone(site: Path) -> None:
     page = (site / "ontology.html").read_text(encoding="utf-8")
     assert re.findall(r"<h1>(.*?)</h1>", page) == ["Diplomatic negotiation ontology"]
     assert "https://w3id.org/dipkg/ontology/0.1.0" in page  # the version IRI
+
+
+def test_an_entity_page_lists_its_mentions_in_their_words(site: Path) -> None:
+    page = (site / "id/entity/port-arthur.html").read_text(encoding="utf-8")
+    mentions = re.findall(r'<li><a href="([^"]*)">([^<]*)</a>: (.*?)</li>', page)
+    assert len(mentions) == 5
+    href, name, words = mentions[0]
+    assert (href, name) == ("../../id/doc/1945-02-11-yalta-agreement-far-east.html#m-1576-1587",
+                            "1945-02-11-yalta-agreement-far-east [1576–1587]")
+    assert "the lease of <mark>Port Arthur</mark> as a naval base" in words
+    doc = (site / "id/doc/1945-02-11-yalta-agreement-far-east.html").read_text(encoding="utf-8")
+    assert '<span id="m-1576-1587"></span>' in doc  # the link's target
+
+
+def test_a_stored_questions_quotes_link_to_their_words(site: Path) -> None:
+    page = (site / "queries/who-conceded-what.html").read_text(encoding="utf-8")
+    assert '<td><a href="../id/doc/1945-07-11-harriman-soong.html#claim-c05">Generalissimo ' \
+           "Stalin agreed, after long argument, that the guards should be Chinese</a></td>" \
+        in page
+    assert "3 rows." in page

@@ -296,8 +296,10 @@ def claim_order(claim: Claim) -> tuple[str, str, int, str]:
 
 
 def excerpt(text: str, start: int, end: int, width: int = 60) -> tuple[str, str, str]:
-    before = " ".join(text[max(0, start - width):start].split())
-    after = " ".join(text[end:end + width].split())
+    left, right = text[max(0, start - width):start], text[end:end + width]
+    # runs of white space become one space, and the one next to the mention stays
+    before = " ".join(left.split()) + (" " if left[-1:].isspace() else "")
+    after = (" " if right[:1].isspace() else "") + " ".join(right.split())
     return ("…" + before if start > width else before, text[start:end],
             after + "…" if end + width < len(text) else after)
 
