@@ -304,3 +304,30 @@ def test_a_stored_questions_quotes_link_to_their_words(site: Path) -> None:
            "Stalin agreed, after long argument, that the guards should be Chinese</a></td>" \
         in page
     assert "3 rows." in page
+
+
+def test_the_w3id_rules_send_an_iri_to_its_page(site: Path) -> None:
+    """Apply the HTML rule of w3id.htaccess to document, claim and entity IRIs."""
+    rules = (site / "w3id.htaccess").read_text(encoding="utf-8")
+    assert rules == (ROOT / "kg/site/w3id.htaccess").read_text(encoding="utf-8")
+    pattern, target = re.search(r"^RewriteRule (\^id/\(\.\+\)\$) https://SITE/(\S+) \[R=303,L\]$",
+                                rules, re.MULTILINE).groups()  # type: ignore[union-attr]
+    for iri in (BASE + "id/doc/1945-07-11-harriman-soong",
+                BASE + "id/doc/1945-07-11-harriman-soong/claim/c05",
+                BASE + "id/entity/stalin"):
+        page = re.sub(pattern, target.replace("$1", r"\1"), iri[len(BASE):])
+        assert (site / page).is_file(), page
+    for dump in ("asserted.ttl", "asserted.jsonld", "dip.ttl"):  # what RDF clients get
+        assert f"https://SITE/data/{dump}" in rules
+        assert (site / "data" / dump).is_file()
+
+
+def test_kg_site_without_a_build_says_what_to_run(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kg.cli import main
+
+    assert main(["site", "--build-dir", str(tmp_path / "build")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: {tmp_path / 'build' / 'asserted.nq'} does not exist")
+    assert "Hint: run `make run`" in err
+    assert not (tmp_path / "build" / "site").exists()
