@@ -234,3 +234,100 @@ def test_an_uncovered_sentence_is_shown_as_such(scratch: Project) -> None:
     overview = (scratch.build / "site/index.html").read_text(encoding="utf-8")
     assert "coverage 12/16 transcript sentences, 3 marked as reporting no act, " \
            "<strong>1 not covered</strong>" in overview
+
+
+def test_another_stored_question_on_an_issue_gets_a_table_on_its_page(
+        built: Project, tmp_path: Path) -> None:
+    """So a time-aware question (standing-on) shows on the issue pages once it is stored."""
+    import shutil
+
+    from kg.cli import main
+
+    queries = tmp_path / "queries"
+    shutil.copytree(ROOT / "queries", queries)
+    (queries / "standing-stand-in.rq").write_text(
+        "#+ summary: Where does the issue stand, in which negotiation?\n"
+        "#+ columns: negotiation, status\n"
+        "#+ param: issue iri:Issue optional - only this issue\n"
+        "PREFIX dip: <https://w3id.org/dipkg/ontology#>\n"
+        "SELECT ?negotiation ?status WHERE {\n"
+        "  ?s dip:statusOf ?issue ; dip:negotiation ?negotiation ; dip:issueStatus ?status\n"
+        "} ORDER BY ?negotiation ?status\n", encoding="utf-8")
+    args = built.args("site", "-o", str(tmp_path / "site"))
+    args[args.index("--queries") + 1] = str(queries)
+    assert main(args) == 0
+    page = (tmp_path / "site/id/entity/ports.html").read_text(encoding="utf-8")
+    section = page.split('<h2 id="q-standing-stand-in-h">', 1)[1].split("</section>", 1)[0]
+    assert section.startswith("Where does the issue stand, in which negotiation?</h2>")
+    assert re.findall(r"<td>(.*?)</td>", section) == [
+        '<a href="../../id/entity/sino-soviet-negotiations-1945.html">'
+        "Sino-Soviet negotiations of 1945</a>",
+        '<span title="https://w3id.org/dipkg/ontology#Disputed">disputed</span>']
+
+
+def test_every_site_file_is_package_data() -> None:
+    """An installed wheel carries the templates, style sheet, script and redirect rules."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["kg.site"]
+    assert "kg.site" in config["tool"]["setuptools"]["packages"]
+    folder = ROOT / "kg/site"
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+             if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert len(files) >= 12
+    assert [f for f in files if not any(fnmatch(f, pat) for pat in patterns)] == []
+
+
+def test_the_ontology_page_is_titled_by_the_ontology_alone(site: Path) -> None:
+    page = (site / "ontology.html").read_text(encoding="utf-8")
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["Diplomatic negotiation ontology"]
+    assert "https://w3id.org/dipkg/ontology/0.1.0" in page  # the version IRI
+
+
+def test_an_entity_page_lists_its_mentions_in_their_words(site: Path) -> None:
+    page = (site / "id/entity/port-arthur.html").read_text(encoding="utf-8")
+    mentions = re.findall(r'<li><a href="([^"]*)">([^<]*)</a>: (.*?)</li>', page)
+    assert len(mentions) == 5
+    href, name, words = mentions[0]
+    assert (href, name) == ("../../id/doc/1945-02-11-yalta-agreement-far-east.html#m-1576-1587",
+                            "1945-02-11-yalta-agreement-far-east [1576–1587]")
+    assert "the lease of <mark>Port Arthur</mark> as a naval base" in words
+    doc = (site / "id/doc/1945-02-11-yalta-agreement-far-east.html").read_text(encoding="utf-8")
+    assert '<span id="m-1576-1587"></span>' in doc  # the link's target
+
+
+def test_a_stored_questions_quotes_link_to_their_words(site: Path) -> None:
+    page = (site / "queries/who-conceded-what.html").read_text(encoding="utf-8")
+    assert '<td><a href="../id/doc/1945-07-11-harriman-soong.html#claim-c05">Generalissimo ' \
+           "Stalin agreed, after long argument, that the guards should be Chinese</a></td>" \
+        in page
+    assert "3 rows." in page
+
+
+def test_the_w3id_rules_send_an_iri_to_its_page(site: Path) -> None:
+    """Apply the HTML rule of w3id.htaccess to document, claim and entity IRIs."""
+    rules = (site / "w3id.htaccess").read_text(encoding="utf-8")
+    assert rules == (ROOT / "kg/site/w3id.htaccess").read_text(encoding="utf-8")
+    pattern, target = re.search(r"^RewriteRule (\^id/\(\.\+\)\$) https://SITE/(\S+) \[R=303,L\]$",
+                                rules, re.MULTILINE).groups()  # type: ignore[union-attr]
+    for iri in (BASE + "id/doc/1945-07-11-harriman-soong",
+                BASE + "id/doc/1945-07-11-harriman-soong/claim/c05",
+                BASE + "id/entity/stalin"):
+        page = re.sub(pattern, target.replace("$1", r"\1"), iri[len(BASE):])
+        assert (site / page).is_file(), page
+    for dump in ("asserted.ttl", "asserted.jsonld", "dip.ttl"):  # what RDF clients get
+        assert f"https://SITE/data/{dump}" in rules
+        assert (site / "data" / dump).is_file()
+
+
+def test_kg_site_without_a_build_says_what_to_run(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kg.cli import main
+
+    assert main(["site", "--build-dir", str(tmp_path / "build")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: {tmp_path / 'build' / 'asserted.nq'} does not exist")
+    assert "Hint: run `make run`" in err
+    assert not (tmp_path / "build" / "site").exists()

@@ -219,6 +219,12 @@ def test_each_page_type_loads_cleanly(page: tuple[Any, Watch], served: str, shot
     if kind != "ontology":  # pyLODE's page has its own layout
         for role in ("banner", "navigation", "main", "contentinfo"):
             assert tab.get_by_role(role).count() >= 1, role
+        nameless = tab.evaluate("""[...document.querySelectorAll('a, button')].filter(
+            e => !e.textContent.trim() && !e.getAttribute('aria-label')).length""")
+        assert nameless == 0  # every link says where it goes
+        unlabelled = tab.evaluate("""[...document.querySelectorAll('section, aside')].filter(
+            e => !e.getAttribute('aria-labelledby') && !e.getAttribute('aria-label')).length""")
+        assert unlabelled == 0
 
 
 def test_entity_page_shows_its_link_decision(page: tuple[Any, Watch], served: str) -> None:

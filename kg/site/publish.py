@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, SKOS, XSD
 
 from kg.namespace import BASE, ONTOLOGY_IRI
 from kg.sparql import Engine
@@ -133,8 +133,13 @@ def ontology_page(path: Path) -> str:
     from pylode import OntPub  # it sets the root logger to INFO and DEBUG on import
 
     root.setLevel(logging.WARNING)
+    # pyLODE takes every skos:ConceptScheme for an ontology header and merges their
+    # titles into the page's; the schemes keep their type in the ontology itself.
+    graph = Graph().parse(path, format="turtle")
+    for scheme in list(graph.subjects(RDF.type, SKOS.ConceptScheme)):
+        graph.remove((scheme, RDF.type, SKOS.ConceptScheme))
     try:
-        html = str(OntPub(ontology=str(path)).make_html())
+        html = str(OntPub(ontology=graph).make_html())
     finally:
         root.setLevel(level)
     return _sorted_json_ld(html)

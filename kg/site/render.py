@@ -32,6 +32,9 @@ from kg.sparql import Engine, Results, Term
 YASGUI = "http://127.0.0.1:7878/"
 STATIC = ("site.css", "site.js")
 # The build files the w3id redirects send RDF clients to (see w3id.htaccess).
+# Shown in their own sections of an issue page; any other stored query with an
+# `issue` parameter (and no other required one) gets a table there too.
+ISSUE_PAGE_QUERIES = frozenset({"positions-over-time", "yalta-comparison"})
 DATA_FILES = ("asserted.ttl", "asserted.jsonld", "context.jsonld")
 LINK_STATUS = {"VerifiedLink": "verified", "CandidateLink": "candidate", "NoLink": "none"}
 PROPERTY_LABELS = {
@@ -220,7 +223,17 @@ class Site:
                               "status": idx.label(idx.one(standing, DIP.issueStatus)),
                               "supported": [c for c in idx.all(standing, DIP.statusSupportedBy)
                                             if c in m.claims]})
+        others = []
+        for stored in sorted(self.queries.values(), key=lambda q: q.name):
+            param = stored.params.get("issue")
+            if (stored.name in ISSUE_PAGE_QUERIES or param is None or param.kind != "iri"
+                    or any(not p.optional for n, p in stored.params.items() if n != "issue")):
+                continue
+            found = run(stored, self.engine, {"issue": issue})
+            if found.rows:
+                others.append((stored, found))
         return {"lanes": lanes, "parties": parties, "yalta": yalta.rows if yalta else [],
+                "others": others,
                 "standings": sorted(standings, key=lambda s: str(s["negotiation"])),
                 "broader": idx.all(issue, URIRef("http://www.w3.org/2004/02/skos/core#broader")),
                 "narrower": idx.subjects(URIRef("http://www.w3.org/2004/02/skos/core#broader"),
@@ -283,8 +296,10 @@ def claim_order(claim: Claim) -> tuple[str, str, int, str]:
 
 
 def excerpt(text: str, start: int, end: int, width: int = 60) -> tuple[str, str, str]:
-    before = " ".join(text[max(0, start - width):start].split())
-    after = " ".join(text[end:end + width].split())
+    left, right = text[max(0, start - width):start], text[end:end + width]
+    # runs of white space become one space, and the one next to the mention stays
+    before = " ".join(left.split()) + (" " if left[-1:].isspace() else "")
+    after = (" " if right[:1].isspace() else "") + " ".join(right.split())
     return ("…" + before if start > width else before, text[start:end],
             after + "…" if end + width < len(text) else after)
 
