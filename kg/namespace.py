@@ -53,6 +53,8 @@ class DIP(DefinedNamespace):
     asOf: URIRef
     standingStatus: URIRef
     restsOn: URIRef
+    validUntil: URIRef
+    supersededOn: URIRef
     Accord: URIRef
     Agreed: URIRef
     ArchiveSummary: URIRef
