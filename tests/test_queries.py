@@ -421,6 +421,31 @@ def test_a_bad_parameter_type_declaration_is_an_error(tmp_path: Path) -> None:
     assert "iri:Type|Type" in failure.value.render()
 
 
+def test_a_bad_example_declaration_is_an_error(built: Project, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text("#+ summary: a query\n#+ columns: x\n#+ param: date date - a date\n"
+                    "#+ example: 1945-07-11\nSELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x\n",
+                    encoding="utf-8")
+    code = main(["query", str(path), "--param", "date=1945-07-11",
+                 "--build-dir", str(built.build)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("Error: bad example declaration")
+    assert "q.rq:4: #+ example: 1945-07-11" in err
+    assert "write `#+ example: NAME=VALUE [NAME=VALUE...]`" in err
+    assert "Traceback" not in err
+
+
+def test_standing_on_requires_its_date(built: Project,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("query", "standing-on") == 2
+    err = capsys.readouterr().err
+    assert "missing parameter 'date' for query standing-on" in err
+    assert built.run("query", "standing-on", "--param", "date=July 11") == 2
+    assert "date: 'July 11' is not a date" in capsys.readouterr().err
+
+
 def test_a_misspelt_registry_key_is_refused(built: Project,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert built.run("query", "who-conceded-what", "--param", "actor=stallin") == 2
