@@ -14,7 +14,7 @@ from typing import Any
 
 from kg import __version__
 from kg.build import Paths
-from kg.cli_args import Handler, at_least_one
+from kg.cli_args import Handler, at_least_one, iso_date
 from kg.errors import (
     EXIT_NOT_CONFORMING,
     EXIT_OK,
@@ -247,7 +247,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kg.report import report
 
     paths = _paths(args)
-    sys.stdout.write(report(paths, embedded_engine(paths)))
+    sys.stdout.write(report(paths, embedded_engine(paths), args.as_of))
     return EXIT_OK
 
 
@@ -355,9 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     from kg.cli_store import add_endpoint_options, register
 
     add_endpoint_options(query)
-    add("report", cmd_report,
-        "Print who conceded what to whom and what remains disputed, with each side's "
-        "position and the supporting quotes (the end of `make run`).", "kg report")
+    report_cmd = add(
+        "report", cmd_report,
+        "Print who conceded what to whom, where each issue stood on a date (by default the "
+        "latest document's) with each side's position and the supporting quotes, and what "
+        "Washington advised (the end of `make run`).", "kg report --as-of 1945-07-11")
+    report_cmd.add_argument("--as-of", type=iso_date, metavar="DATE",
+                            help="read the standings on this date, YYYY-MM-DD (default: the "
+                                 "date of the latest document)")
     site = add("site", cmd_site,
                "Write a static site to build/site/ from the built graph: a reading view per "
                "document, issue, party and entity pages, the stored questions, the ontology, "

@@ -7,6 +7,7 @@ into a usage error (exit 2) naming the option.
 from __future__ import annotations
 
 import argparse
+import datetime
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int]
@@ -48,3 +49,16 @@ def seconds(text: str) -> float:
 def positive_seconds(text: str) -> float:
     """A number of seconds above 0 (a timeout)."""
     return _seconds(text, allow_zero=False)
+
+
+def iso_date(text: str) -> datetime.date:
+    """A calendar date written YYYY-MM-DD.
+
+    >>> iso_date("1945-07-11")
+    datetime.date(1945, 7, 11)
+    """
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write YYYY-MM-DD, e.g. 1945-07-11") from None

@@ -40,13 +40,14 @@ FIELD_PROPERTY = {
     "act": RDF.type, "actor": DIP.actor, "counterparty": DIP.counterparty, "issue": DIP.issue,
     "content": DIP.content, "modality": DIP.modality, "date": DIP.date,
     "condition": DIP.condition, "meeting": DIP.meeting, "responds_to": DIP.respondsTo,
-    "speaker": DIP.speaker, "heard_by": DIP.heardBy,
+    "speaker": DIP.speaker, "heard_by": DIP.heardBy, "subject_to": DIP.subjectTo,
+    "term_of": DIP.termOf,
 }
 DOCUMENT_PROPERTY = {
     "title": DCTERMS.title, "date": DIP.date, "sender": DIP.sender,
     "recipients": DIP.recipient, "signatories": DIP.signatory, "classification": DIP.classification,
     "form": DIP.documentForm, "archive": DIP.archive, "collection": DIP.collection,
-    "citation": DIP.citation, "url": SCHEMA.url,
+    "citation": DIP.citation, "url": SCHEMA.url, "breaks_off": DIP.breaksOff,
 }
 
 
@@ -270,6 +271,11 @@ class _DocumentCompiler:
             if described.extra.get("inferred"):
                 self.inference(doc, name, prop, str(described.extra["inferred"]))
             node = self.anchor(self.node("meta", name), described.anchor)
+            if name == "breaks_off":
+                # A partial text: where the stored copy ends (the end of its last words).
+                self.add(doc, DIP.textComplete, Literal(False))
+                self.add(doc, DIP.breakOffset, Literal(described.anchor.span.end,
+                                                       datatype=XSD.nonNegativeInteger))
             self.add(doc, DIP.metadataAnchor, node)
             self.add(node, DIP.supportsProperty, prop)
         for layer in cur.layers:
@@ -336,6 +342,10 @@ class _DocumentCompiler:
             self.add(node, DIP.judgement, JUDGEMENT[claim.judgement])
         if claim.measured_against:
             self.add(node, DIP.measuredAgainst, entity(claim.measured_against))
+        for key in claim.subject_to:
+            self.add(node, DIP.subjectTo, entity(key))
+        if claim.term_of:
+            self.add(node, DIP.termOf, entity(claim.term_of))
         for key in claim.speakers:
             self.add(node, DIP.speaker, entity(key))
         if claim.heard_by:

@@ -33,18 +33,19 @@ CLAIM_FIELDS = (
     "id", "act", "actor", "counterparty", "issue", "content", "quote", "occurrence", "in",
     "modality", "date", "time_expression", "time_qualifier", "condition", "manner",
     "meeting", "responds_to", "assesses", "judgement", "measured_against", "speaker",
-    "heard_by", "inferred", "note",
+    "heard_by", "inferred", "note", "subject_to", "term_of",
 )
 # Fields a curator may mark as inferred (the RDF property each one fills).
 INFERABLE = ("act", "actor", "counterparty", "issue", "content", "modality", "date",
-             "condition", "meeting", "responds_to", "speaker", "heard_by")
+             "condition", "meeting", "responds_to", "speaker", "heard_by", "subject_to",
+             "term_of")
 DOCUMENT_FIELDS = ("id", "text", "sha256", "title", "date", "sender", "recipients",
                    "signatories", "classification", "form", "archive", "collection",
-                   "citation", "url", "language", "negotiation")
+                   "citation", "url", "language", "negotiation", "breaks_off")
 # Descriptive fields of the document that carry a value and a quote.
 QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "signatories",
                           "classification", "form",
-                          "archive", "collection", "citation", "url")
+                          "archive", "collection", "citation", "url", "breaks_off")
 
 
 @dataclass
@@ -112,6 +113,10 @@ class Claim:
     heard_by: str | None = None
     inferred: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    # Issues whose settlement the act is made subject to (docs/curation-guide.md, 3.7).
+    subject_to: list[str] = field(default_factory=list)
+    # The instrument (the final agreement) of which the act is a term.
+    term_of: str | None = None
 
 
 @dataclass
@@ -291,6 +296,21 @@ class _Reader:
             self.problem(f"invalid date {value!r}", line, item,
                          "write a calendar date as YYYY-MM-DD, e.g. 1945-07-11")
             return None
+
+    def breaks_off(self, value: Any, anchor: Anchor | None, spec: LineDict,
+                   where: str) -> str | None:
+        """A partial text: the quote must be the transcript's last words (where it breaks)."""
+        if not isinstance(value, str) or not value.strip():
+            self.problem("breaks_off needs a text `value:` saying how the text is incomplete",
+                         spec.line, where)
+            return None
+        transcript = [layer for layer in self.layers if layer.kind == "transcript"]
+        if anchor is not None and transcript and anchor.span.end != transcript[0].span.end:
+            self.problem(f'breaks_off quote "{anchor.quote}" is not where the transcript ends',
+                         spec.key_line("quote"), where,
+                         "quote the last words before the break and end the transcript layer "
+                         "there (`to:` the same words)")
+        return value
 
     def layer_of(self, span: Span) -> str | None:
         best: Layer | None = None
@@ -577,6 +597,8 @@ class _Reader:
                 value = found[0] if found else None
             elif name == "citation":
                 value = anchor.quote if anchor else None
+            elif name == "breaks_off":
+                value = self.breaks_off(value, anchor, spec, where)
             elif value is None or not isinstance(value, str):
                 self.problem(f"{name} needs a text `value:`", spec.line, where)
             reason = spec.get("inferred")
@@ -797,6 +819,14 @@ class _Reader:
                          "judgement: " + ", ".join(JUDGEMENTS))
         measured = self.keys(item.get("measured_against"), item.key_line("measured_against"),
                              where, "measured_against", frozenset({"Instrument"}))
+        subject_to = self.keys(item.get("subject_to"), item.key_line("subject_to"), where,
+                               "subject_to", frozenset({"Issue"}))
+        if set(subject_to) & set(issues):
+            self.problem("subject_to names the claim's own issue",
+                         item.key_line("subject_to"), where,
+                         "subject_to lists the other issues whose settlement the act awaits")
+        term_of = self.keys(item.get("term_of"), item.key_line("term_of"), where, "term_of",
+                            frozenset({"Instrument"}))
         if act == "Assessment" and (judgement is None or not assesses or not measured):
             self.problem("an Assessment needs assesses, judgement and measured_against",
                          item.line, where)
@@ -833,7 +863,7 @@ class _Reader:
         heard = self.keys(heard_value, item.key_line("heard_by"), where, "heard_by",
                           AGENT_TYPES)
         for key, found in (("meeting", meeting), ("measured_against", measured),
-                           ("heard_by", heard)):
+                           ("heard_by", heard), ("term_of", term_of)):
             if len(found) > 1:
                 self.problem(f"{key} takes one key, not {len(found)}", item.key_line(key),
                              where, "keep the one that applies; explain others in `note:`")
@@ -861,7 +891,8 @@ class _Reader:
             judgement=str(judgement) if judgement else None,
             measured_against=measured[0] if measured else None,
             speakers=speaker, heard_by=heard[0] if heard else None,
-            inferred=inferred, note=texts["note"])
+            inferred=inferred, note=texts["note"], subject_to=subject_to,
+            term_of=term_of[0] if term_of else None)
 
     def claim_refs(self, item: LineDict, key: str, claim_ids: set[str], where: str) -> list[str]:
         value = item.get(key)

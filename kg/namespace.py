@@ -32,6 +32,29 @@ class DIP(DefinedNamespace):
     _NS = Namespace(BASE + "ontology#")
     _fail = True
 
+    # Conditions, settlement, partial texts and time-aware standings (issue 12).
+    Advice: URIRef
+    subjectTo: URIRef
+    termOf: URIRef
+    breaksOff: URIRef
+    textComplete: URIRef
+    breakOffset: URIRef
+    effectiveDate: URIRef
+    dateBasis: URIRef
+    DateBasis: URIRef
+    OwnDate: URIRef
+    DocumentDate: URIRef
+    NotYetRaised: URIRef
+    Open: URIRef
+    Settled: URIRef
+    DatedStanding: URIRef
+    standingOf: URIRef
+    standingIn: URIRef
+    asOf: URIRef
+    standingStatus: URIRef
+    restsOn: URIRef
+    validUntil: URIRef
+    supersededOn: URIRef
     Accord: URIRef
     Agreed: URIRef
     ArchiveSummary: URIRef

@@ -54,6 +54,9 @@ class StoredQuery:
     summary: str = ""
     columns: list[str] = field(default_factory=list)
     params: dict[str, Param] = field(default_factory=dict)
+    # Example bindings (``#+ example: date=1945-07-11``), one dict per line: the
+    # golden tests run the query with each, and `kg query --list` shows them.
+    examples: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -83,6 +86,13 @@ def parse_query_file(path: Path) -> StoredQuery:
             query.summary = (query.summary + " " + value).strip()
         elif key == "columns":
             query.columns = [c.strip() for c in value.split(",") if c.strip()]
+        elif key == "example":
+            pairs = [item.partition("=") for item in value.split()]
+            if not pairs or any(not sep for _, sep, _ in pairs):
+                raise InputError("bad example declaration", problems=[Problem(
+                    f"#+ example: {value}", str(path), number, None,
+                    "write `#+ example: NAME=VALUE [NAME=VALUE...]`")])
+            query.examples.append({name: val for name, _, val in pairs})
         elif key == "param":
             parts = value.split(None, 3)
             kind, _, type_list = parts[1].partition(":") if len(parts) > 1 else ("", "", "")

@@ -244,12 +244,18 @@ def test_inferred_graph_has_no_generalized_triples(built: Project) -> None:
 
 
 @pytest.mark.parametrize(("issue", "status"), [
-    ("railway-management", DIP.Disputed), ("military-zone", DIP.Disputed),
-    ("dairen-port-regime", DIP.Disputed), ("ports", DIP.Disputed),
-    ("railroads", DIP.Disputed), ("railway-guards", DIP.Agreed),
+    # As the corpus ends (the dated standing on the last date, rule 50): the final
+    # agreement of August 13 settles the railways' management, the military zone, the
+    # port of Dairen and the guards; the islands south of Port Arthur stay disputed, and
+    # with them the ports; Outer Mongolia was agreed on July 9 and stays so.
+    ("railway-management", DIP.Settled), ("military-zone", DIP.Settled),
+    ("dairen-port-regime", DIP.Settled), ("port-arthur-naval-base", DIP.Settled),
+    ("islands-fortification", DIP.Disputed), ("ports", DIP.Disputed),
+    ("railroads", None), ("railway-guards", DIP.Settled),
     ("soviet-troop-movement", DIP.Agreed), ("outer-mongolia-status", DIP.Agreed),
-    ("general-matters", DIP.Agreed), ("friendship-treaty-terms", None),
-    ("negotiation-procedure", None),
+    ("general-matters", DIP.Agreed), ("outstanding-points", DIP.Settled),
+    ("friendship-treaty-terms", DIP.Agreed),
+    ("negotiation-procedure", DIP.Agreed), ("outer-mongolia-sinkiang-boundary", None),
 ])
 def test_issue_status_is_derived_by_rules(built: Project, issue: str,
                                           status: URIRef | None) -> None:

@@ -146,11 +146,15 @@ def test_a_fourth_document_is_data_only(corpus: Project,
     dates = [r["date"] or r["documentDate"] for r in rows]
     assert dates == sorted(dates) and dates[0] == "1945-02-11"  # Yalta first
 
-    # The new demand stands and is resisted: the issue stays disputed, and the
-    # memo's positions appear beside the Yalta term they are measured against.
-    disputed = _query(corpus, "open-issues")
+    # On July 12 the new demand stands and is resisted: the issue is disputed, the memo's
+    # demand is Stalin's latest position; the memo's positions appear beside the Yalta
+    # term they are measured against.
+    standing = [r for r in _query(corpus, "standing-on", "date=1945-07-12")
+                if r["issue"] == "regime of the port of Dairen"
+                and r["negotiation"] == "Sino-Soviet negotiations of 1945"]
+    assert {r["status"] for r in standing} == {"disputed"}
     assert any(r["document"] == "1945-07-12-test-memo" and r["act"] == "demand"
-               for r in disputed)
+               and r["party"] == "Joseph Stalin" for r in standing)
     compared = _query(corpus, "yalta-comparison", "issue=dairen-port-regime")
     assert {"1945-07-11-harriman-soong", "1945-07-12-test-memo"} <= {
         r["document"] for r in compared}
@@ -207,12 +211,11 @@ def test_positions_over_time_follow_outer_mongolia_across_three_documents(
 
 
 def test_a_yalta_accord_does_not_settle_a_sino_soviet_issue(built: Project) -> None:
-    """The same issue stands differently in the two negotiations."""
-    rows = _query(built, "open-issues")
-    assert "Sino-Soviet negotiations of 1945" in {r["negotiation"] for r in rows}
-    assert "three-power negotiation on the Far East at Yalta" not in {
-        r["negotiation"] for r in rows}
-    assert "control of the management of the railways" in {r["issue"] for r in rows}
+    """The same issue stands differently in the two negotiations on the same day."""
+    rows = _query(built, "standing-on", "date=1945-07-11")
+    railroads = {(r["negotiation"], r["status"]) for r in rows if r["issue"] == "the railroads"}
+    assert railroads == {("Sino-Soviet negotiations of 1945", "disputed"),
+                         ("three-power negotiation on the Far East at Yalta", "agreed")}
 
 
 def test_link_keys_may_follow_options(tmp_path: Path,

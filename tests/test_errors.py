@@ -202,3 +202,71 @@ def test_a_layer_with_an_unknown_author_is_one_problem(scratch: Project,
     line = line_of(path, "author: wilson-centre")
     assert f"{CURATION.name}:{line}: layer catalogue: unknown entity 'wilson-centre'" in err
     assert "lies outside every layer" not in err
+
+
+# --- Schema extensions of issue 12: conditions, final terms, partial texts --------------
+
+JULY_10 = Path("curation") / "1945-07-10-harriman-outer-mongolia-sinkiang.yaml"
+AUGUST_14 = Path("curation") / "1945-08-14-harriman-141040.yaml"
+
+
+def break_file(project: Project, name: Path, old: str, new: str) -> Path:
+    path = project.data / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_subject_to_takes_issues(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_file(scratch, JULY_10, "    subject_to: [soviet-support-national-government]\n"
+                      "    quote:\n      - \"Agreement appears",
+                      "    subject_to: [roc-government]\n    quote:\n      - \"Agreement appears")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "subject_to: [roc-government]")
+    assert (f"{JULY_10.name}:{line}: claim x04: subject_to must be of type Issue, but "
+            "roc-government is of type Government") in err
+
+
+def test_subject_to_may_not_name_the_claims_own_issue(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_file(scratch, JULY_10, "    subject_to: [soviet-support-national-government]\n"
+                      "    quote:\n      - \"Agreement appears",
+                      "    subject_to: [outer-mongolia-status]\n    quote:\n"
+                      "      - \"Agreement appears")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "subject_to: [outer-mongolia-status]")
+    assert f"{JULY_10.name}:{line}: claim x04: subject_to names the claim's own issue" in err
+    assert "the other issues whose settlement the act awaits" in err
+
+
+def test_term_of_takes_one_instrument(scratch: Project,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_file(scratch, AUGUST_14, "    issue: railway-guards\n", "    issue: railway-guards\n"
+                      "    term_of: [sino-soviet-agreement-1945, yalta-agreement]\n")
+    break_file(scratch, AUGUST_14, "    term_of: sino-soviet-agreement-1945\n    quote: \"No Soviet",
+               "    quote: \"No Soviet")
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "term_of: [sino-soviet-agreement-1945, yalta-agreement]")
+    assert f"{AUGUST_14.name}:{line}: claim z05: term_of takes one key, not 2" in err
+
+
+def test_breaks_off_must_quote_where_the_transcript_ends(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_file(scratch, AUGUST_14, '    quote: "Soviet Government agre"\n    occurrence: 2\n',
+                      '    quote: "No Soviet guards are permitted on the railroads"\n')
+    err = build_fails(scratch, capsys)
+    line = line_of(path, 'quote: "No Soviet guards are permitted on the railroads"')
+    assert (f'{AUGUST_14.name}:{line}: document breaks_off: breaks_off quote "No Soviet guards '
+            'are permitted on the railroads" is not where the transcript ends') in err
+    assert "end the transcript layer there" in err
+
+
+def test_breaks_off_needs_a_value(scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    path = break_file(scratch, AUGUST_14,
+                      "    value: The stored copy breaks off mid-word in point (4)",
+                      '    value: ""\n    # The stored copy breaks off mid-word in point (4)')
+    err = build_fails(scratch, capsys)
+    line = line_of(path, "value: \"\"")
+    assert (f"{AUGUST_14.name}:{line}: document breaks_off: breaks_off needs a text `value:` "
+            "saying how the text is incomplete") in err

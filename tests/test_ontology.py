@@ -20,6 +20,8 @@ EXPECTED_CODES = {
     "Concession": ("080", "CONCEDE"), "Accord": ("019", "AGREE"), "Rejection": ("120", "REJECT"),
     "Assurance": ("032", "AGREE"), "Suggestion": ("020", "none"), "Plan": ("030", "AGREE"),
     "Report": ("010", "none"), "Assessment": ("010", "none"),
+    # Third-party advice or instruction: no CAMEO event code (see its dip:codingNote).
+    "Advice": ("none", "none"),
 }
 
 

@@ -13,8 +13,8 @@ from rdflib.plugins.sparql import prepareQuery
 from kg.build import Paths
 from kg.cli import embedded_engine, main
 from kg.errors import KgError
-from kg.queries import inline_values, list_queries, parse_query_file, run
-from kg.sparql import to_csv
+from kg.queries import StoredQuery, bind, inline_values, list_queries, parse_query_file, run
+from kg.sparql import Term, to_csv
 from tests.conftest import ROOT, Project, may_be_empty
 
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -48,11 +48,41 @@ def test_header_agrees_with_projected_variables(path: Path) -> None:
     assert "ORDER BY" in stored.text.upper(), "results must be ordered deterministically"
 
 
-@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
-def test_golden_answers(path: Path, engines, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
+def _cases() -> list[tuple[Path, dict[str, str]]]:
+    """Every stored query, once per `#+ example:` line (once with no bindings if none)."""
+    cases: list[tuple[Path, dict[str, str]]] = []
+    for path in QUERIES:
+        examples = parse_query_file(path).examples
+        cases += [(path, example) for example in examples] or [(path, {})]
+    return cases
+
+
+CASES = _cases()
+
+
+def _case_id(case: tuple[Path, dict[str, str]]) -> str:
+    path, example = case
+    return path.stem + ("@" + ",".join(f"{k}={v}" for k, v in example.items()) if example else "")
+
+
+def _bindings(stored: StoredQuery, example: dict[str, str]) -> dict[str, Term]:
+    return bind(stored, [f"{k}={v}" for k, v in example.items()])
+
+
+def test_a_query_with_required_parameters_has_examples() -> None:
+    for path in QUERIES:
+        stored = parse_query_file(path)
+        if any(not p.optional for p in stored.params.values()):
+            assert stored.examples, f"{path.name}: give `#+ example:` bindings for the goldens"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_golden_answers(case: tuple[Path, dict[str, str]], engines,  # type: ignore[no-untyped-def]
+                        request: pytest.FixtureRequest) -> None:
+    path, example = case
     stored = parse_query_file(path)
-    answer = to_csv(run(stored, engines[0]))
-    golden = GOLDEN / f"{stored.name}.csv"
+    answer = to_csv(run(stored, engines[0], _bindings(stored, example)))
+    golden = GOLDEN / f"{_case_id(case)}.csv"
     if request.config.getoption("--update-golden"):
         golden.write_bytes(answer.encode("utf-8"))
     if not golden.exists():
@@ -65,13 +95,16 @@ def test_golden_answers(path: Path, engines, request: pytest.FixtureRequest) -> 
         assert answer.count("\r\n") > 1, "a competency question must have answers"
 
 
-@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
-def test_rdflib_and_oxigraph_give_the_same_answers(path: Path, engines) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_rdflib_and_oxigraph_give_the_same_answers(case: tuple[Path, dict[str, str]],
+                                                   engines) -> None:  # type: ignore[no-untyped-def]
+    path, example = case
     stored = parse_query_file(path)
-    assert to_csv(run(stored, engines[0])) == to_csv(run(stored, engines[1]))
+    bindings = _bindings(stored, example)
+    assert to_csv(run(stored, engines[0], bindings)) == to_csv(run(stored, engines[1], bindings))
 
 
-def test_who_conceded_what_answers_the_cable(engines) -> None:  # type: ignore[no-untyped-def]
+def test_who_conceded_what_answers_the_cables(engines) -> None:  # type: ignore[no-untyped-def]
     stored = parse_query_file(ROOT / "queries" / "who-conceded-what.rq")
     rows = run(stored, engines[0]).rows
     found = {(str(r["conceder"]), str(r["concession"])) for r in rows}
@@ -79,14 +112,183 @@ def test_who_conceded_what_answers_the_cable(engines) -> None:  # type: ignore[n
         ("Joseph Stalin", "the guards of the railways to be Chinese"),
         ("Joseph Stalin", "no rights to move Soviet troops in Manchuria"),
         ("T. V. Soong", "China to recognize the independence of Outer Mongolia after the war"),
+        ("Chiang Kai-shek", "China to recognize the independence of Outer Mongolia after the "
+         "war, providing a plebiscite favours independence; not to be announced until after "
+         "the war"),
+        ("T. V. Soong", "a single Soviet manager of both railroads with a Chinese assistant "
+         "manager"),
     }
 
 
-def test_open_issues_are_the_ports_and_railway_management(engines) -> None:  # type: ignore[no-untyped-def]
+def test_who_conceded_what_until_a_date(engines) -> None:  # type: ignore[no-untyped-def]
+    """`until` keeps concessions dated on or before it (their own date, or the document's)."""
+    stored = parse_query_file(ROOT / "queries" / "who-conceded-what.rq")
+    rows = run(stored, engines[0], bind(stored, ["until=1945-07-10"])).rows
+    assert {str(r["conceder"]) for r in rows} == {"Chiang Kai-shek"}
+
+
+def test_open_issues_at_the_end_are_the_islands_and_the_ports(engines) -> None:  # type: ignore[no-untyped-def]
+    """As the corpus ends, only the new Soviet demand of August (Hurley, Aug. 5) is disputed."""
     stored = parse_query_file(ROOT / "queries" / "open-issues.rq")
     issues = {str(r["issue"]) for r in run(stored, engines[0]).rows}
-    assert issues == {"control of the management of the railways",
-                      "military zone under Soviet control", "regime of the port of Dairen"}
+    assert issues == {"fortification of the islands south of Port Arthur", "the ports"}
+
+
+# --- Time: standing-on and changes, checked against the words of the documents ---------
+
+def _standing(engines, date: str) -> dict[str, list[dict[str, str]]]:  # type: ignore[no-untyped-def]
+    """standing-on rows of the Sino-Soviet negotiation on a date, by issue."""
+    stored = parse_query_file(ROOT / "queries" / "standing-on.rq")
+    rows = run(stored, engines[0], bind(stored, [f"date={date}"])).rows
+    by_issue: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        if str(row["negotiation"]) == "Sino-Soviet negotiations of 1945":
+            by_issue.setdefault(str(row["issue"]), []).append(
+                {k: "" if v is None else str(v) for k, v in row.items()})
+    return by_issue
+
+
+def _status(rows: list[dict[str, str]]) -> str:
+    statuses = {r["status"] for r in rows}
+    assert len(statuses) == 1, statuses
+    return statuses.pop()
+
+
+def test_standing_on_july_7(engines) -> None:  # type: ignore[no-untyped-def]
+    issues = _standing(engines, "1945-07-07")
+    # Telegram 071545: "Stalin's demand for formal recognition of the independence of
+    # Outer Mongolia" is Soong's "principal worry"; he is still "trying to find a formula":
+    # the issue is raised but neither agreed nor disputed.
+    mongolia = issues["status of Outer Mongolia"]
+    assert _status(mongolia) == "open"
+    stalin = [r for r in mongolia if r["party"] == "Joseph Stalin"]
+    assert [(r["act"], r["quote"], r["positionDate"], r["dateBasis"]) for r in stalin] == [
+        ("demand", "Stalin’s demand for formal recognition of the independence of Outer "
+         "Mongolia", "1945-07-07", "document's date")]
+    # The management of the railways is first reported in dispute on July 11.
+    assert _status(issues["control of the management of the railways"]) == "not yet raised"
+    # July 1 cable: "Stalin agreed and stated that such relations were equally important to
+    # the Soviet Union" (the night of June 30).
+    relations = issues["Sino-Soviet relations"]
+    assert _status(relations) == "agreed"
+    assert any(r["quote"].startswith("Stalin agreed and stated that such relations")
+               and r["positionDate"] == "1945-06-30" and r["dateBasis"] == "act's own date"
+               for r in relations)
+
+
+def test_standing_on_july_10_outer_mongolia_is_agreed(engines) -> None:  # type: ignore[no-untyped-def]
+    # July 10 cable: "Agreement appears to have been reached over Outer Mongolia. After the
+    # war the Generalissimo agrees that China will recognize the independence of Outer
+    # Mongolia, providing a plebiscite is held which favors independence."
+    mongolia = _standing(engines, "1945-07-10")["status of Outer Mongolia"]
+    assert _status(mongolia) == "agreed"
+    chiang = [r for r in mongolia if r["party"] == "Chiang Kai-shek"]
+    assert [(r["act"], r["positionDate"]) for r in chiang] == [("concession", "1945-07-09")]
+    assert chiang[0]["quote"].startswith("After the war the Generalissimo agrees that China "
+                                         "will recognize the independence of Outer Mongolia")
+
+
+def test_standing_on_july_11(engines) -> None:  # type: ignore[no-untyped-def]
+    issues = _standing(engines, "1945-07-11")
+    # July 11 cable: "The final point not agreed to regarding the railroads is control of
+    # the management. Stalin still insists on a majority of the directors which Soong has
+    # resisted."
+    management = issues["control of the management of the railways"]
+    assert _status(management) == "disputed"
+    assert {(r["party"], r["act"], r["quote"]) for r in management} == {
+        ("Joseph Stalin", "demand", "Stalin still insists on a majority of the directors"),
+        ("T. V. Soong", "rejection", "which Soong has resisted"),
+        ("T. V. Soong", "offer", "Soong's offer is for joint operation with equal "
+         "participation in the management and the board"),
+    }
+    assert _status(issues["status of Outer Mongolia"]) == "agreed"
+    # "Generalissimo Stalin agreed, after long argument, that the guards should be Chinese"
+    assert _status(issues["guards of the railways"]) == "agreed"
+    assert _status(issues["fortification of the islands south of Port Arthur"]) == \
+        "not yet raised"
+
+
+def test_standing_on_august_14(engines) -> None:  # type: ignore[no-untyped-def]
+    issues = _standing(engines, "1945-08-14")
+    # Telegram 141040: "Board of Directors of the railroads will be equally Chinese and
+    # Soviet but one of Chinese will be chairman ... In return for this Soong ... has agreed
+    # that there should be a single Soviet manager of both railroads".
+    management = issues["control of the management of the railways"]
+    assert _status(management) == "settled by the final agreement"
+    soong = [r for r in management if r["party"] == "T. V. Soong"]
+    assert {r["act"] for r in soong} == {"agreement", "concession"}
+    assert all(r["positionDate"] == "1945-08-13" for r in soong)
+    for issue in ("military zone under Soviet control", "regime of the port of Dairen",
+                  "guards of the railways", "Port Arthur as a Soviet naval base",
+                  "ownership and lease of the port facilities of Dairen"):
+        assert _status(issues[issue]) == "settled by the final agreement", issue
+    # Hurley, August 5: "Soviet has made new demand that China agree not to fortify islands
+    # for a hundred miles south of Port Arthur. Dr. Soong said China will not agree"; the
+    # stored copy of telegram 141040 breaks off before saying whether the agreement
+    # settled it.
+    islands = issues["fortification of the islands south of Port Arthur"]
+    assert _status(islands) == "disputed"
+    assert {(r["party"], r["act"]) for r in islands} == {
+        ("Union of Soviet Socialist Republics", "demand"), ("Republic of China", "rejection")}
+    # Washington's advice of August 11 on the railway gauge is not a position of a party:
+    # the gauge is no issue of the negotiation.
+    assert "gauge of the railways" not in issues
+
+
+def test_changes_from_july_11_to_august_14_list_the_settled_issues(engines) -> None:  # type: ignore[no-untyped-def]
+    stored = parse_query_file(ROOT / "queries" / "changes.rq")
+    rows = run(stored, engines[0], bind(stored, ["from=1945-07-11", "to=1945-08-14"])).rows
+    moves = {(str(r["issue"]), str(r["statusBefore"]), str(r["statusAfter"])) for r in rows}
+    for issue in ("control of the management of the railways",
+                  "military zone under Soviet control", "regime of the port of Dairen"):
+        assert (issue, "disputed", "settled by the final agreement") in moves
+    assert ("guards of the railways", "agreed", "settled by the final agreement") in moves
+    assert ("fortification of the islands south of Port Arthur", "not yet raised",
+            "disputed") in moves
+    # The acts that changed the management: the agreed board and Soong's concession.
+    management = [r for r in rows
+                  if str(r["issue"]) == "control of the management of the railways"]
+    assert ("T. V. Soong", "concession", "a Soviet majority of the directors of the railways"
+            ) not in {(str(r["party"]), str(r["act"]), str(r["position"])) for r in management}
+    stalin = [r for r in management if str(r["party"]) == "Joseph Stalin"]
+    assert {str(r["positionBefore"]) for r in stalin} == {
+        "a Soviet majority of the directors of the railways"}
+    assert {str(r["quote"]) for r in stalin} == {
+        "Board of Directors of the railroads will be equally Chinese and Soviet but one of "
+        "Chinese will be chairman and in case of a difference the chairman will have the "
+        "deciding vote"}
+    # Outer Mongolia, agreed on July 9, did not change.
+    assert "status of Outer Mongolia" not in {m[0] for m in moves}
+
+
+def test_third_party_advice_keeps_washington_apart(engines) -> None:  # type: ignore[no-untyped-def]
+    stored = parse_query_file(ROOT / "queries" / "third-party-advice.rq")
+    rows = run(stored, engines[0]).rows
+    advisers = {str(r["adviser"]) for r in rows}
+    assert advisers <= {"Harry S. Truman", "James F. Byrnes", "Harry S. Truman and James F. "
+                        "Byrnes", "United States of America", "W. Averell Harriman"}
+    assert {(str(r["date"]), str(r["issueName"])) for r in rows} >= {
+        ("1945-07-04", "status of Outer Mongolia"),
+        ("1945-07-23", "Chinese concurrence in the Yalta terms"),
+        ("1945-08-11", "gauge of the railways")}
+    truman = [r for r in rows if str(r["document"]) == "1945-07-23-truman-to-chiang"
+              and str(r["issueName"]) == "Chinese concurrence in the Yalta terms"]
+    assert [str(r["quote"]) for r in truman] == [
+        "I asked that you carry out the Yalta agreement but I had not asked that you make any "
+        "concession in excess of that agreement"]
+
+
+def test_yalta_outcome_names_who_gave_way_and_who_judged(engines) -> None:  # type: ignore[no-untyped-def]
+    stored = parse_query_file(ROOT / "queries" / "yalta-outcome.rq")
+    rows = {str(r["issueName"]): r for r in run(stored, engines[0]).rows}
+    mongolia = rows["status of Outer Mongolia"]
+    assert str(mongolia["yaltaQuote"]).startswith("The status quo in Outer-Mongolia")
+    assert "Chiang Kai-shek: China to recognize the independence" in str(mongolia["gaveWay"])
+    assert ('T. V. Soong (reported by W. Averell Harriman): goes beyond the agreement '
+            '("he feels he has gone beyond the Yalta agreement"') in str(mongolia["judgements"])
+    railroads = rows["the railroads"]
+    assert "with a Chinese chairman who has the deciding vote" in str(railroads["finallyAgreed"])
+    assert str(rows["transfer of the Kuril Islands"]["finallyAgreed"]) == "none reported"
 
 
 def test_parameters_are_bound(built: Project, capsys: pytest.CaptureFixture[str]) -> None:
@@ -217,6 +419,31 @@ def test_a_bad_parameter_type_declaration_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KgError) as failure:
         parse_query_file(path)
     assert "iri:Type|Type" in failure.value.render()
+
+
+def test_a_bad_example_declaration_is_an_error(built: Project, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text("#+ summary: a query\n#+ columns: x\n#+ param: date date - a date\n"
+                    "#+ example: 1945-07-11\nSELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x\n",
+                    encoding="utf-8")
+    code = main(["query", str(path), "--param", "date=1945-07-11",
+                 "--build-dir", str(built.build)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("Error: bad example declaration")
+    assert "q.rq:4: #+ example: 1945-07-11" in err
+    assert "write `#+ example: NAME=VALUE [NAME=VALUE...]`" in err
+    assert "Traceback" not in err
+
+
+def test_standing_on_requires_its_date(built: Project,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("query", "standing-on") == 2
+    err = capsys.readouterr().err
+    assert "missing parameter 'date' for query standing-on" in err
+    assert built.run("query", "standing-on", "--param", "date=July 11") == 2
+    assert "date: 'July 11' is not a date" in capsys.readouterr().err
 
 
 def test_a_misspelt_registry_key_is_refused(built: Project,

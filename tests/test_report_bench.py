@@ -12,25 +12,57 @@ from kg.cli import main
 from tests.conftest import ROOT, Project
 
 
-def test_report_prints_concessions_and_disputes_with_quotes(
+def _sections(out: str) -> tuple[str, str, str]:
+    conceded, rest = out.split("WHERE EACH ISSUE STOOD ON ", 1)
+    standings, advice = rest.split("WHAT WASHINGTON AND OTHER THIRD PARTIES ADVISED", 1)
+    return conceded, " ".join(standings.split()), " ".join(advice.split())
+
+
+def test_report_as_of_july_11_prints_concessions_and_disputes_with_quotes(
         built: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    assert built.run("report") == 0
-    out = capsys.readouterr().out
-    conceded, disputed = out.split("WHAT REMAINS DISPUTED, AND WHERE EACH SIDE STANDS")
-    assert conceded.startswith("WHO CONCEDED WHAT TO WHOM")
+    assert built.run("report", "--as-of", "1945-07-11") == 0
+    conceded, standings, advice = _sections(capsys.readouterr().out)
+    assert conceded.startswith("WHO CONCEDED WHAT TO WHOM, UP TO 1945-07-11")
     assert "Joseph Stalin conceded to T. V. Soong on 1945-07-11, on guards of the railways" in \
         " ".join(conceded.split())
     assert '"Generalissimo Stalin agreed, after long argument, that the guards should be Chinese"' \
         in conceded
     assert "T. V. Soong's account, reported by W. Averell Harriman" in conceded
-    flat = " ".join(disputed.split())
+    assert "single Soviet manager" not in conceded  # conceded on August 13, after the date
+    assert standings.startswith("1945-07-11, AND WHERE EACH SIDE STOOD")
     for issue in ("control of the management of the railways", "military zone under Soviet control",
                   "regime of the port of Dairen"):
-        assert f"* {issue} (in the Sino-Soviet negotiations of 1945)" in flat
-    assert 'Joseph Stalin (demand): a Soviet majority of the directors of the railways ' \
-        '"Stalin still insists on a majority of the directors"' in flat
-    assert 'T. V. Soong (rejection): Soong resists a Soviet majority of the directors ' \
-        '"which Soong has resisted"' in flat
+        assert f"- disputed: {issue}" in standings
+    assert ('Joseph Stalin (demand, 1945-07-11): a Soviet majority of the directors of the '
+            'railways "Stalin still insists on a majority of the directors"') in standings
+    assert ('T. V. Soong (rejection, 1945-07-11): Soong resists a Soviet majority of the '
+            'directors "which Soong has resisted"') in standings
+    assert "not yet raised: fortification of the islands south of Port Arthur" in standings
+    # Washington's advice up to July 11 (July 4), none of August 11.
+    assert "1945-07-04, James F. Byrnes to W. Averell Harriman" in advice
+    assert "1945-08-11" not in advice
+
+
+def test_report_defaults_to_the_latest_document(built: Project,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert built.run("report") == 0
+    conceded, standings, advice = _sections(capsys.readouterr().out)
+    assert conceded.startswith("WHO CONCEDED WHAT TO WHOM, UP TO 1945-08-14")
+    assert standings.startswith("1945-08-14,")
+    assert "- disputed: fortification of the islands south of Port Arthur" in standings
+    assert "control of the management of the railways" in standings.split(
+        "settled by the final agreement:", 1)[1]
+    assert '"We are perturbed over Soviet insistence that Dairen be included' in advice
+
+
+def test_report_refuses_a_date_that_is_not_iso(built: Project,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        built.run("report", "--as-of", "July 11, 1945")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Error: argument --as-of: 'July 11, 1945' is not a date: write YYYY-MM-DD" in err
+    assert "Traceback" not in err
 
 
 def test_replicate_makes_copies_with_their_own_ids(tmp_path: Path) -> None:

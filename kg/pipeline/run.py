@@ -139,6 +139,19 @@ def _validate_job(name: str, folder: Path, context_nt: str, key: str) -> list[di
     return shacl.validate_chunk(data, _VALIDATION["core"], _VALIDATION["ontology"], focus)
 
 
+def _rule_lines_by_document(rules_file: Path) -> dict[str, str]:
+    """The status rules' N-Triples lines about each document's nodes, by chunk name."""
+    out: dict[str, list[str]] = {}
+    if rules_file.exists():
+        prefix = "<" + chunks.DOC_PREFIX
+        with rules_file.open(encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith(prefix):
+                    doc_id = line[len(prefix):].split(">", 1)[0].split("/", 1)[0]
+                    out.setdefault(f"doc/{doc_id}", []).append(line)
+    return {name: "".join(lines) for name, lines in out.items()}
+
+
 def _parse_turtle(path: Path) -> Graph:
     from kg.export import describe_parse_error
 
@@ -431,8 +444,8 @@ class Pipeline:
         shapes = _parse_turtle(self.paths.shapes_file)
         # Nothing changed since the last validation (the store holds the same graphs, the
         # shapes are the same): its findings stand.
-        stage_key = combine(str(self.cache.state.get("inferred")), str(self.cache.state.get(
-            "asserted")), sha256_file(self.paths.shapes_file))
+        stage_key = combine(self.environment(), str(self.cache.state.get("inferred")),
+                            str(self.cache.state.get("asserted")))
         done = self.cache.state.get("validated")
         if done and done.get("key") == stage_key:
             findings = done["findings"]
@@ -447,16 +460,20 @@ class Pipeline:
                 registry.parse(folders["entities"] / part, format="nt")
         registry_subjects = {str(s) for s in registry.subjects()}
         registry_key = self.cache.entries["entities"].key if "entities" in folders else ""
+        # What the status rules derived about a document's own nodes (their effective
+        # dates, say) is validated with that document.
+        derived_by_rules = _rule_lines_by_document(self.cache.root / "rules.nt")
         jobs: list[tuple[Any, ...]] = []
         for name, folder, meta in chunk_dirs:
             entry = self.cache.entries[name]
             external = meta.get("external", [])
+            own_rules = derived_by_rules.get(name, "")
             # The other documents' nodes a chunk refers to are described by their own
             # chunks: the validation key follows those chunks' keys, so the store is read
             # only for the chunks that are validated again.
             referenced = sorted({f"doc/{iri[len(chunks.DOC_PREFIX):].split('/', 1)[0]}"
                                  for iri in external})
-            key = combine(entry.key, registry_key, *(
+            key = combine(entry.key, registry_key, combine(own_rules), *(
                 f"{ref} {self.cache.entries[ref].key if ref in self.cache.entries else ''}"
                 for ref in referenced))
             if entry.validation_key == key:
@@ -468,7 +485,7 @@ class Pipeline:
                 for triple in chunks.Context.closure_of(self.ontology).derive(described):
                     context.add(triple)
             context_nt = context.serialize(format="nt") if len(context) else ""
-            jobs.append((name, folder, context_nt, key))
+            jobs.append((name, folder, context_nt + own_rules, key))
         _VALIDATION.update(core=core, ontology=self.ontology, registry=registry,
                            registry_subjects=registry_subjects)
         results = parallel(_validate_job, jobs, "validate", self.quiet)
@@ -493,15 +510,16 @@ class Pipeline:
         rules_file = self.cache.root / "rules.nt"
         if not rules_file.exists():
             return []
-        key = combine(str(self.cache.state.get("inferred")), combine(str(core.serialize(
-            format="nt"))))
+        key = combine(self.environment(), str(self.cache.state.get("inferred")))
         cached = self.cache.state.get("rules_validation")
         if cached and cached.get("key") == key:
             return list(cached["findings"])
         data = Graph().parse(rules_file, format="nt")
-        subjects = set(data.subjects())
+        # The nodes the rules made (standings); the documents' nodes are validated with
+        # their documents.
+        subjects = {s for s in set(data.subjects()) if not str(s).startswith(chunks.DOC_PREFIX)}
         objects = {str(o) for o in data.objects() if isinstance(o, URIRef)}
-        data += store.describe(sorted(objects))
+        data += store.describe(sorted(objects | {str(s) for s in subjects}))
         found = shacl.validate_chunk(data, core, self.ontology, subjects)
         self.cache.state["rules_validation"] = {"key": key, "findings": found}
         return found
