@@ -70,8 +70,8 @@ def _standings(standings: Results, as_of: datetime.date) -> list[str]:
     out = [f"WHERE EACH ISSUE STOOD ON {as_of.isoformat()}, AND WHERE EACH SIDE STOOD", ""]
     by_negotiation: dict[str, dict[str, dict[str, list[Mapping[str, Term | None]]]]] = {}
     for row in standings.rows:
-        issues = by_negotiation.setdefault(_text(row, "negotiation"), {})
-        issues.setdefault(_text(row, "status"), {}).setdefault(
+        per_status = by_negotiation.setdefault(_text(row, "negotiation"), {})
+        per_status.setdefault(_text(row, "status"), {}).setdefault(
             _text(row, "issue"), []).append(row)
     if not by_negotiation:
         out.append("  (no issues)")
@@ -79,22 +79,23 @@ def _standings(standings: Results, as_of: datetime.date) -> list[str]:
         out.append(f"  In the {negotiation}:")
         for status in sorted(statuses, key=lambda s: (STATUS_ORDER.index(s)
                                                       if s in STATUS_ORDER else 99, s)):
-            issues = statuses[status]
+            by_issue = statuses[status]
             if status != "disputed":
-                out.append(_wrap(f"{status}: " + "; ".join(issues), "    - "))
+                out.append(_wrap(f"{status}: " + "; ".join(by_issue), "    - "))
                 continue
-            for issue, rows in issues.items():
+            for issue, rows in by_issue.items():
                 out.append(f"    - disputed: {issue}")
-                for row in rows:
-                    if not _text(row, "party"):
+                for position in rows:
+                    if not _text(position, "party"):
                         out.append("        (no party's own position on it: disputed through "
                                    "a narrower issue)")
                         continue
-                    out.append(_wrap(f"{_text(row, 'party')} ({_text(row, 'act')}, "
-                                     f"{_when(row) or 'undated'}): {_text(row, 'position')}",
+                    party, act = _text(position, "party"), _text(position, "act")
+                    when = _when(position) or "undated"
+                    out.append(_wrap(f"{party} ({act}, {when}): {_text(position, 'position')}",
                                      "        "))
-                    out.append(_wrap(f'"{_text(row, "quote")}" [{_text(row, "document")}]',
-                                     "            "))
+                    quote, doc = _text(position, "quote"), _text(position, "document")
+                    out.append(_wrap(f'"{quote}" [{doc}]', "            "))
         out.append("")
     return out
 

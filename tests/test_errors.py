@@ -242,9 +242,11 @@ def test_subject_to_may_not_name_the_claims_own_issue(
 
 def test_term_of_takes_one_instrument(scratch: Project,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    path = break_file(scratch, AUGUST_14, "    issue: railway-guards\n", "    issue: railway-guards\n"
+    path = break_file(scratch, AUGUST_14, "    issue: railway-guards\n",
+                      "    issue: railway-guards\n"
                       "    term_of: [sino-soviet-agreement-1945, yalta-agreement]\n")
-    break_file(scratch, AUGUST_14, "    term_of: sino-soviet-agreement-1945\n    quote: \"No Soviet",
+    break_file(scratch, AUGUST_14,
+               "    term_of: sino-soviet-agreement-1945\n    quote: \"No Soviet",
                "    quote: \"No Soviet")
     err = build_fails(scratch, capsys)
     line = line_of(path, "term_of: [sino-soviet-agreement-1945, yalta-agreement]")
@@ -253,7 +255,8 @@ def test_term_of_takes_one_instrument(scratch: Project,
 
 def test_breaks_off_must_quote_where_the_transcript_ends(
         scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    path = break_file(scratch, AUGUST_14, '    quote: "Soviet Government agre"\n    occurrence: 2\n',
+    path = break_file(scratch, AUGUST_14,
+                      '    quote: "Soviet Government agre"\n    occurrence: 2\n',
                       '    quote: "No Soviet guards are permitted on the railroads"\n')
     err = build_fails(scratch, capsys)
     line = line_of(path, 'quote: "No Soviet guards are permitted on the railroads"')
