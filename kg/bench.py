@@ -168,23 +168,27 @@ class Scenario:
     rebuilt: int = 0
 
 
+def _measured(work: Callable[[], Any], child: Any) -> None:
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    scale = 2**20 if sys.platform == "darwin" else 2**10
+    child.send((seconds, max(own, kids) / scale, result))
+
+
 def _in_child(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Run ``work`` in a forked process: its seconds, its peak RSS (largest process), result."""
+    """Run ``work`` in a new process: its seconds, its peak RSS (largest process), result.
+
+    The process is spawned, not forked: a fork of a process that holds an open store (its
+    background threads) can deadlock, as it did when the tests ran this after others.
+    """
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
-
-    def target() -> None:
-        start = time.perf_counter()
-        result = work()
-        seconds = time.perf_counter() - start
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        scale = 2**20 if sys.platform == "darwin" else 2**10
-        child.send((seconds, max(own, kids) / scale, result))
-
-    process = context.Process(target=target)
+    process = context.Process(target=_measured, args=(work, child))
     process.start()
     seconds, peak, result = parent.recv()
     process.join()
