@@ -64,6 +64,6 @@ def render(concessions: Results, disputed: Results) -> str:
 
 
 def report(paths: Paths, engine: Engine) -> str:
-    concessions = run(find_query("who-conceded-what", paths.queries), engine)
-    disputed = run(find_query("open-issues", paths.queries), engine)
+    concessions = run(find_query("who-conceded-what", paths.query_dirs), engine)
+    disputed = run(find_query("open-issues", paths.query_dirs), engine)
     return render(concessions, disputed)

@@ -218,7 +218,8 @@ class Pipeline:
         registry_file = data / REGISTRY
         if not registry_file.exists():
             raise InputError(f"registry {registry_file} not found",
-                             hint="create data/entities.yaml (README: Adding a document)")
+                             hint="run kg inside a project (a folder with kg.toml, or below "
+                                  "one), start one with `kg init DIR`, or pass --data DIR")
         files = curation_files(data)
         if not files:
             raise InputError(f"no curation files in {data / 'curation'}",
