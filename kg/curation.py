@@ -650,7 +650,7 @@ class _Reader:
             where = f"mention {quote!r}"
             self.known_keys(item, schema.fields("mention"), where)
             only_layer = item.get("layer")
-            if only_layer is not None and only_layer not in {x.name for x in self.layers}:
+            if only_layer is not None and str(only_layer) not in {x.name for x in self.layers}:
                 self.problem(f"unknown layer {only_layer!r}", item.key_line("layer"), where,
                              "use a layer name from `layers:`")
                 only_layer = None
@@ -738,6 +738,8 @@ class _Reader:
         where = f"claim {cid}"
         self.known_keys(item, CLAIM_FIELDS, where)
         act = item.get("act")
+        if isinstance(act, (list, dict)):  # a list or mapping cannot name an act type
+            act = str(act)
         if act not in self.act_types:
             close = difflib.get_close_matches(str(act), list(self.act_types), n=1)
             self.problem(f"unknown act type {act!r}", item.key_line("act"), where,
@@ -871,7 +873,7 @@ class _Reader:
                     self.external_refs.append(ExternalRef(self.name, item.key_line(key),
                                                           where, doc_id, cid))
                     result.append(ref)
-            elif ref not in claim_ids:
+            elif not isinstance(ref, str) or ref not in claim_ids:
                 close = difflib.get_close_matches(str(ref), list(claim_ids), n=1)
                 self.problem(f"{key} names unknown claim {ref!r}", item.key_line(key), where,
                              f"did you mean {close[0]}?" if close
