@@ -217,3 +217,20 @@ def test_query_as_a_data_frame(mine: Path) -> None:
         return
     frame = project.query("who-conceded-what", as_frame=True)
     assert list(frame.columns)[:2] == ["conceder", "counterpart"]
+
+
+@pytest.mark.server
+def test_the_api_loads_the_build_into_a_store(mine: Path, tmp_path: Path) -> None:
+    from tests.servers import Oxigraph
+
+    project = Project.open()
+    project.build()
+    project.infer()
+    server = Oxigraph(tmp_path / "oxigraph").start()
+    try:
+        report = project.load(server.url, auth="none")
+    finally:
+        server.stop()
+    graphs = dict(report.graphs)
+    assert graphs["https://w3id.org/dipkg/graph/doc/example-memo"] > 0
+    assert report.triples == sum(graphs.values())

@@ -223,8 +223,7 @@ class Pipeline:
         files = curation_files(data)
         if not files:
             raise InputError(f"no curation files in {data / 'curation'}",
-                             hint="add data/curation/<document-id>.yaml (README: Adding a "
-                                  "document)")
+                             hint="start one with `kg new TEXT` (README: Adding a document)")
         registry, hashes = self._registry(registry_file)
         shared_inputs = {"entities": {str(registry_file): sha256_file(registry_file)}}
         if (data / LINKS_FILE).exists():
