@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -243,21 +244,35 @@ class Project:
 
         return report(self.paths, self.engine())
 
-    def load(self, endpoint: str, *, profile: str = "oxigraph",
-             graph_base: str | None = None, **options: Any) -> LoadReport:
+    def load(self, endpoint: str | None, *, profile: str = "oxigraph",
+             graph_base: str | None = None, progress: Callable[[str, int, int], None]
+             | None = None, **options: Any) -> LoadReport:
         """Push the build to a triplestore and verify the counts (``kg load``).
 
-        ``options`` are those of :func:`kg.store.connect` (``auth``, ``gsp_url``, ...).
+        ``options`` are those of :func:`kg.store.connect` (``auth``, ``gsp_url``,
+        ``timeouts``, ...); ``progress(step, done, total)`` is called after each graph
+        sent. The report's ``notes`` say what was not loaded and why.
         """
         from kg.store import DEFAULT_GRAPH_BASE, check_graph_base, connect, load, read_parts
 
         base = check_graph_base(graph_base or DEFAULT_GRAPH_BASE)
-        parts = read_parts(self.paths.build, self.paths.ontology, [])
+        notes: list[str] = []
+        parts = read_parts(self.paths.build, self.paths.ontology, notes)
         client = connect(endpoint, profile, **options)
+        done = [0]
+
+        def step(name: str, part: Any) -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(name, done[0], len(parts))
+
         try:
-            return load(parts, client, base)
+            report = load(parts, client, base, progress=step)
         finally:
             client.close()
+        report.notes[:0] = notes
+        report.endpoint = client.endpoints.base
+        return report
 
 
 def _text(value: Any) -> str:
