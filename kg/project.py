@@ -199,7 +199,9 @@ def resolve_paths(data: Path | None = None, ontology: Path | None = None,
                   build=build or (config.build if config else Path("build")))
     if config is not None:
         own = config.queries
-        if own is not None and own.is_dir() and not _same(own, paths.queries):
+        # The repository's queries/ is the packaged folder itself: not a project's own.
+        if (own is not None and own.is_dir() and not _same(own, paths.queries)
+                and not _same(own, packaged_queries())):
             paths.project_queries = own
         if config.ontology or config.shapes:
             paths.ontology = merged_ontology(paths.ontology, config.ontology, config.shapes,

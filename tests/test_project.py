@@ -234,3 +234,10 @@ def test_the_api_loads_the_build_into_a_store(mine: Path, tmp_path: Path) -> Non
     graphs = dict(report.graphs)
     assert graphs["https://w3id.org/dipkg/graph/doc/example-memo"] > 0
     assert report.triples == sum(graphs.values())
+
+
+def test_in_the_repository_queries_override_the_packaged_folder(tmp_path: Path) -> None:
+    """--queries DIR replaces the packaged queries; the repository adds none of its own."""
+    (tmp_path / "offers.rq").write_text(QUERY, encoding="utf-8")
+    paths, _ = resolve_paths(queries=tmp_path, start=ROOT)
+    assert paths.query_dirs == [tmp_path]
