@@ -384,7 +384,12 @@ class _Reader:
                               "negotiation", frozenset({"Negotiation"}))
             negotiation = found[0] if found else None
         no_claim = self.read_no_claim(data.get("no_claim"), data.key_line("no_claim"))
-        language = doc.get("language", "en")
+        language = doc.get("language")
+        if language is None:
+            language = "en"
+        elif not isinstance(language, str) or not language.strip():
+            self.problem("language must be a language tag, e.g. en", doc.key_line("language"),
+                         "document")
         self.problems.raise_if_any(f"invalid curation file {self.name}")
         return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
                         negotiation, fields, self.layers, glosses, mentions, claims, editorial,
@@ -656,6 +661,9 @@ class _Reader:
                 only_layer = None
             ent = self.keys(item.get("entity"), item.key_line("entity"), where, "entity", None,
                             required=True)
+            if len(ent) > 1:
+                self.problem("entity takes one key", item.key_line("entity"), where,
+                             "write one mention per entity")
             inferred = item.get("inferred")
             if inferred is not None and not isinstance(inferred, str):
                 self.problem("inferred must be the reason, as text", item.key_line("inferred"),
@@ -663,7 +671,9 @@ class _Reader:
                 inferred = None
             if inferred is not None:
                 inferred = self.reason(inferred, item.key_line("inferred"), where)
-            if item.get("all"):
+            if not isinstance(item.get("all", False), bool):
+                self.problem("all must be true or false", item.key_line("all"), where)
+            if item.get("all") is True:
                 if not isinstance(quote, str) or not quote:
                     self.problem("missing quote", item.line, where)
                     continue

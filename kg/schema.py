@@ -36,13 +36,26 @@ SCHEMA_ID = "https://w3id.org/dipkg/schema/"
 # --- building blocks ---------------------------------------------------------------------
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema, or null: an optional field left empty (``note:``) is read as absent."""
+    if isinstance(schema.get("type"), str):
+        return schema | {"type": [schema["type"], "null"]}
+    if "enum" in schema:
+        return schema | {"enum": [*schema["enum"], None]}
+    if "anyOf" in schema:
+        return schema | {"anyOf": [*schema["anyOf"], {"type": "null"}]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), description: str = "",
          **more: Any) -> dict[str, Any]:
-    """A mapping with exactly these fields (an unknown field is an error)."""
+    """A mapping with exactly these fields (an unknown field is an error); an optional
+    field may be left empty."""
     schema: dict[str, Any] = {"type": "object"}
     if description:
         schema["description"] = description
-    schema["properties"] = properties
+    schema["properties"] = {name: value if name in required or "const" in value
+                            else _nullable(value) for name, value in properties.items()}
     if required:
         schema["required"] = list(required)
     schema["additionalProperties"] = False
@@ -65,6 +78,9 @@ KEY = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$",
        "description": "the key of an entity in data/entities.yaml"}
 KEYS = {"anyOf": [KEY, {"type": "array", "items": KEY}],
         "description": "a registry key or a list of keys"}
+# The readers take a single key given as a one-key list too.
+ONE_KEY = {"anyOf": [KEY, {"type": "array", "items": KEY, "maxItems": 1}],
+           "description": "a registry key"}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
         "description": "a calendar date, YYYY-MM-DD"}
 OCCURRENCE = {"type": "integer", "minimum": 1,
@@ -99,7 +115,7 @@ _DOCUMENT = _obj({
         "archive", "collection", "url")},
     "citation": _ref("quotedField", "the citation: its value is the words quoted"),
     "language": _text("the language of the text (BCP 47), default en"),
-    "negotiation": KEY | {"description": "the negotiation the claims belong to"},
+    "negotiation": ONE_KEY | {"description": "the negotiation the claims belong to"},
 }, required=("id", "text", "sha256", "title", "date"), description="the document and its source")
 
 _BOUND = {"anyOf": [QUOTE_TEXT, _obj({"quote": QUOTE_TEXT, "occurrence": OCCURRENCE},
@@ -127,7 +143,7 @@ _GLOSS = _obj({
 
 _MENTION = _obj({
     "quote": QUOTE,
-    "entity": KEY,
+    "entity": ONE_KEY,
     "all": {"type": "boolean", "description": "every occurrence of the words"},
     "layer": _text("only occurrences in this layer"),
     "occurrence": OCCURRENCE,
@@ -162,13 +178,13 @@ _CLAIM = _obj({
     "time_qualifier": _text("a qualification of the time (after ..., since ...)"),
     "condition": _text("the condition of a conditional act"),
     "manner": _text("how it was done"),
-    "meeting": KEY,
+    "meeting": ONE_KEY,
     "responds_to": _REFS,
     "assesses": _REFS,
     "judgement": {"enum": ["exceeds", "meets"]},
-    "measured_against": KEY,
+    "measured_against": ONE_KEY,
     "speaker": {"anyOf": [KEYS, {"type": "null"}]},
-    "heard_by": {"anyOf": [KEY, {"type": "null"}]},
+    "heard_by": ONE_KEY,
     "inferred": _obj({name: REASON for name in (
         "act", "actor", "counterparty", "issue", "content", "modality", "date", "condition",
         "meeting", "responds_to", "speaker", "heard_by")},
@@ -213,7 +229,7 @@ CURATION: dict[str, Any] = {
                          "items": {"type": "array", "items": _ref("gloss")}},
                         description="the editors' glosses in the transcript"),
         "mentions": {"type": "array", "items": _ref("mention")},
-        "defaults": _obj({"speaker": KEYS, "heard_by": {"anyOf": [KEY, {"type": "null"}]},
+        "defaults": _obj({"speaker": KEYS, "heard_by": ONE_KEY,
                           "inferred": INFERRED},
                          description="what every claim takes unless it says otherwise"),
         "claims": {"type": "array", "items": _ref("claim")},
@@ -242,13 +258,13 @@ _ENTITY = _obj({
             "description": "other names"},
     "description": _text("who or what it is"),
     "note": _text("a note of the curator"),
-    "represents": KEY | {"description": "the state or government a person represents"},
+    "represents": ONE_KEY | {"description": "the state or government a person represents"},
     "offices": KEYS | {"description": "offices a person holds"},
     "parties": KEYS | {"description": "the parties to a negotiation"},
     "participants": KEYS | {"description": "who takes part in a meeting"},
-    "negotiation": KEY | {"description": "the negotiation a meeting belongs to"},
-    "place": KEY | {"description": "where a meeting is held"},
-    "broader": KEY | {"description": "the broader issue"},
+    "negotiation": ONE_KEY | {"description": "the negotiation a meeting belongs to"},
+    "place": ONE_KEY | {"description": "where a meeting is held"},
+    "broader": ONE_KEY | {"description": "the broader issue"},
     "concerns": KEYS | {"description": "what an issue concerns"},
 }, required=("type", "label"), description="one entity")
 
@@ -314,7 +330,7 @@ def fields(name: str) -> tuple[str, ...]:
 
 def choices(name: str, field_name: str) -> tuple[str, ...]:
     """The values an enumerated field allows."""
-    return tuple(_definition(name)["properties"][field_name]["enum"])
+    return tuple(v for v in _definition(name)["properties"][field_name]["enum"] if v is not None)
 
 
 def problems(kind: str, data: Any) -> list[tuple[str, str | None]]:

@@ -3,9 +3,11 @@
 Hypothesis starts from the example corpus (`kg init --example`), mutates its curation
 file or registry (fields dropped, added or replaced by values of any YAML type, text
 spliced in that may break the YAML) and checks that every input ends in success or a
-clean ``Error:`` with exit 3: never a traceback, never a hang. The readers run on 200
-inputs each; the whole `kg build` runs on 40 more. The inputs are derandomized (the same
-on every run); ``FUZZ_RANDOM=1 FUZZ_EXAMPLES=2000`` explores new ones.
+clean ``Error:`` with exit 3: never a traceback, never a hang; and whatever the reader
+accepts, the shipped JSON Schema accepts too (the editor never flags a file that
+builds). The readers run on 200 inputs each; the whole `kg build` runs on 40 more. The
+inputs are derandomized (the same on every run); ``FUZZ_RANDOM=1 FUZZ_EXAMPLES=2000``
+explores new ones.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from kg.curation import load_curation
 from kg.errors import EXIT_INPUT, KgError
 from kg.project import packaged_ontology
 from kg.registry import load_registry
+from tests.test_schema import as_editor_reads, validator
 
 SCALARS = (st.none() | st.booleans() | st.integers(-2, 4) | st.text(max_size=12)
            | st.dates(datetime.date(1944, 1, 1), datetime.date(1946, 12, 31))
@@ -109,12 +112,18 @@ def _read(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _ends_cleanly(call: Any) -> None:
+def _ends_cleanly(call: Any, path: Path, kind: str) -> None:
+    """The reader succeeds or raises a clean error; what it accepts, the schema accepts."""
     try:
         call()
     except KgError as exc:
         assert exc.exit_code == EXIT_INPUT
         assert exc.render().startswith("Error: ")
+        return
+    # The editor's schema never flags a file the build accepts: the two do not drift apart.
+    errors = [f"{list(e.absolute_path)}: {e.message}"
+              for e in validator(kind).iter_errors(as_editor_reads(path))]
+    assert errors == []
 
 
 @SETTINGS
@@ -128,7 +137,7 @@ def test_mutated_curation_files_end_cleanly(example: Path, data: st.DataObject) 
         mutated.parent.mkdir()
         (Path(folder) / "text").symlink_to(example / "data" / "text")
         mutated.write_text(_mutate(_read(curation), data), encoding="utf-8")
-        _ends_cleanly(lambda: load_curation(mutated, registry, acts))
+        _ends_cleanly(lambda: load_curation(mutated, registry, acts), mutated, "curation")
 
 
 @SETTINGS
@@ -138,7 +147,7 @@ def test_mutated_registries_end_cleanly(example: Path, data: st.DataObject) -> N
         mutated = Path(folder) / "entities.yaml"
         mutated.write_text(_mutate(_read(example / "data" / "entities.yaml"), data),
                            encoding="utf-8")
-        _ends_cleanly(lambda: load_registry(mutated))
+        _ends_cleanly(lambda: load_registry(mutated), mutated, "registry")
 
 
 @settings(SETTINGS, max_examples=40, deadline=datetime.timedelta(seconds=30))
