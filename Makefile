@@ -15,9 +15,12 @@ KG       := $(BIN)/kg
 BUILD    := build
 STAMP    := $(VENV)/.installed
 
-DATA      := data/entities.yaml $(wildcard data/links.yaml) $(wildcard data/wikidata/*.ttl) \
+# kg.toml says where the corpus lives (and adds any vocabulary of its own).
+CONFIG    := kg.toml
+DATA      := $(CONFIG) data/entities.yaml $(wildcard data/links.yaml) $(wildcard data/wikidata/*.ttl) \
              $(wildcard data/curation/*.yaml) $(wildcard data/text/*.txt)
 CHECKS    := $(wildcard queries/*-violation.rq)
+# ontology/ and queries/ are links to the package data in kg/vocab/ (one source).
 ONTOLOGY  := ontology/dip.ttl
 SHAPES    := ontology/shapes.ttl
 RULES     := $(wildcard ontology/rules/*.rq)

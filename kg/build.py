@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -16,14 +16,36 @@ from kg.linking import link_graphs
 ASSERTED = "asserted"
 
 
+def _packaged_ontology() -> Path:
+    from kg.project import packaged_ontology
+
+    return packaged_ontology()
+
+
+def _packaged_queries() -> Path:
+    from kg.project import packaged_queries
+
+    return packaged_queries()
+
+
 @dataclass
 class Paths:
-    """Where the project's inputs and outputs live (relative to the working directory)."""
+    """Where the project's inputs and outputs live (relative to the working directory).
+
+    The ontology and the stored queries default to the packaged ones; a project's own
+    queries (``project_queries``) are searched before ``queries``.
+    """
 
     data: Path = Path("data")
-    ontology: Path = Path("ontology")
-    queries: Path = Path("queries")
+    ontology: Path = field(default_factory=_packaged_ontology)
+    queries: Path = field(default_factory=_packaged_queries)
     build: Path = Path("build")
+    project_queries: Path | None = None
+
+    @property
+    def query_dirs(self) -> list[Path]:
+        """Where stored queries are looked up, first match wins: the project's, then these."""
+        return [self.project_queries, self.queries] if self.project_queries else [self.queries]
 
     @property
     def ontology_file(self) -> Path:

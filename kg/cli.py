@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import __version__
+from kg.api import CheckResult, Project
 from kg.build import Paths
 from kg.cli_args import Handler, at_least_one, iso_date
 from kg.errors import (
@@ -36,26 +37,44 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _paths(args: argparse.Namespace) -> Paths:
-    return Paths(data=args.data, ontology=args.ontology, queries=args.queries,
-                 build=args.build_dir)
+    paths: Paths = args.paths
+    return paths
+
+
+def _project(args: argparse.Namespace) -> Project:
+    return Project(args.paths, args.config, quiet=False)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("project folders")
-    group.add_argument("--data", type=Path, default=Path("data"), metavar="DIR",
-                       help="texts, curation files and entity registry (default: data)")
-    group.add_argument("--ontology", type=Path, default=Path("ontology"), metavar="DIR",
-                       help="ontology, shapes and rules (default: ontology)")
-    group.add_argument("--queries", type=Path, default=Path("queries"), metavar="DIR",
-                       help="stored SPARQL queries (default: queries)")
-    group.add_argument("--build-dir", type=Path, default=Path("build"), metavar="DIR",
-                       help="where outputs are written and read (default: build)")
+    group = parser.add_argument_group(
+        "project folders", "By default, those of the project (the kg.toml in this folder or "
+        "the nearest one above it), and the packaged ontology and queries.")
+    group.add_argument("--data", type=Path, default=None, metavar="DIR",
+                       help="texts, curation files and entity registry (default: the "
+                            "project's, else data)")
+    group.add_argument("--ontology", type=Path, default=None, metavar="DIR",
+                       help="ontology, shapes and rules (default: the packaged ones, with "
+                            "the project's own terms and shapes)")
+    group.add_argument("--queries", type=Path, default=None, metavar="DIR",
+                       help="stored SPARQL queries (default: the packaged ones; the "
+                            "project's own queries are searched first)")
+    group.add_argument("--build-dir", type=Path, default=None, metavar="DIR",
+                       help="where outputs are written and read (default: the project's, "
+                            "else build)")
+
+
+def _resolve(args: argparse.Namespace) -> None:
+    """Fill in the folders the options leave out, from kg.toml or the defaults."""
+    from kg.project import resolve_paths
+
+    args.paths, args.config = resolve_paths(args.data, args.ontology, args.queries,
+                                            args.build_dir)
+    args.data, args.ontology = args.paths.data, args.paths.ontology
+    args.queries, args.build_dir = args.paths.queries, args.paths.build
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kg.pipeline.run import Pipeline
-
-    result = Pipeline(_paths(args)).build()
+    result = _project(args).build()
     out = sys.stdout
     for doc in result.documents:
         cov = doc.coverage
@@ -81,9 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
-    from kg.pipeline.run import Pipeline
-
-    result = Pipeline(_paths(args)).infer(reasoner=args.reasoner)
+    result = _project(args).infer(reasoner=args.reasoner)
     rules = ", ".join(f"{name}: {count}" for name, count in result.rules.items())
     where = (", ".join(str(f) for f in result.files) if result.files
              else f"{_paths(args).build}/inferred.* (up to date)")
@@ -98,21 +115,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     paths = _paths(args)
     out = sys.stdout
     report = args.report
+    failed: list[CheckResult] = []
+    findings: list[Finding]
     if args.files:
         result = validate_files(args.files, paths.shapes_file, paths.ontology_file, report,
                                 args.inference, "check the file name")
         findings, conforms = result.findings, result.conforms
     else:
-        from kg.export import turtle, write_atomically
-        from kg.pipeline.run import Pipeline
-
-        pipeline = Pipeline(paths)
-        checked = pipeline.validate()
-        findings = [Finding(f["severity"], f["focus"], f["path"], f["message"], f["value"],
-                            f["quote"], f["shape"]) for f in checked.findings]
-        conforms = checked.conforms
-        report = report or paths.build / "validation.ttl"
-        write_atomically({report: turtle(checked.report)})
+        validation = _project(args).validate(report)
+        findings, conforms = validation.findings, validation.conforms
+        failed, report = validation.failed_checks, validation.report_file
     shown = [f for f in findings if not (args.quiet and f.severity != "Violation")]
     for finding in shown:
         out.write(finding.render() + "\n\n")
@@ -121,21 +133,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}"
                         for k, n in sorted(counts.items()))
-    failed_checks = 0
-    if not args.files:
-        from kg.queries import list_queries, run
+    failed_checks = len(failed)
+    if failed:
         from kg.sparql import to_table
 
-        engine = embedded_engine(paths)
-        for stored in list_queries(paths.queries):
-            if not stored.is_violation_check:
-                continue
-            rows = run(stored, engine)
-            if rows.rows:
-                conforms = False
-                failed_checks += 1
-                out.write(f"Violation: check {stored.name} returned {len(rows.rows)} row(s): "
-                          f"{stored.summary}\n{to_table(rows)}\n")
+        for check in failed:
+            out.write(f"Violation: check {check.query.name} returned "
+                      f"{len(check.results.rows)} row(s): {check.query.summary}\n"
+                      f"{to_table(check.results)}\n")
     if findings:
         out.write("By document: " + _findings_by_part(findings) + "\n")
     verdict = "conforms" if conforms else "does NOT conform"
@@ -200,35 +205,32 @@ def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from kg.queries import bind, find_query, list_queries, run
     from kg.sparql import FORMATTERS
 
-    paths = _paths(args)
+    project = _project(args)
     if args.list:
-        for stored in list_queries(paths.queries):
+        for stored in project.stored_queries():
             params = " ".join(f"[--param {p.name}=...]" if p.optional else f"--param {p.name}=..."
                               for p in stored.params.values())
-            sys.stdout.write(f"{stored.name} {params}\n    {stored.summary}\n")
+            line = " ".join(p for p in (stored.name, params, f"({project.origin(stored)})") if p)
+            sys.stdout.write(f"{line}\n    {stored.summary}\n")
         return EXIT_OK
     if not args.query:
         raise UsageError("name a stored query or a .rq file",
                          hint="kg query --list shows the stored queries")
-    stored = find_query(args.query, paths.queries)
-    keys = None
-    if any(p.kind == "iri" for p in stored.params.values()) and args.param:
-        from kg.registry import load_registry
-
-        registry_file = paths.data / "entities.yaml"
-        if registry_file.exists():
-            keys = {k: e.type for k, e in load_registry(registry_file).entities.items()}
-    bindings = bind(stored, args.param, keys)
+    given: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"bad --param {item!r}", hint="write --param name=value")
+        given[name] = value
     if args.endpoint:
         from kg.cli_store import engine_from_args
 
         engine: Engine = engine_from_args(args)
     else:
-        engine = embedded_engine(paths, args.engine)
-    results = run(stored, engine, bindings)
+        engine = project.engine(args.engine)
+    results = project.results(args.query, given, engine)
     fmt = args.format
     if fmt is None:
         suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
@@ -244,22 +246,45 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kg.report import report
-
-    paths = _paths(args)
-    sys.stdout.write(report(paths, embedded_engine(paths), args.as_of))
+    sys.stdout.write(_project(args).report(as_of=args.as_of))
     return EXIT_OK
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from kg.scaffold import new_document
-
-    text_path, curation_path = new_document(args.text, args.data, args.id)
+    text_path, curation_path = _project(args).new_document(args.text, args.id)
     sys.stdout.write(
         f"wrote {text_path} (a byte-for-byte copy) and {curation_path}\n"
         "next: fill in every TODO in the curation file (docs/curation-guide.md), record the\n"
         f"text's source in {args.data / 'README.md'}, then run `kg build` and fix what it "
         "reports.\n")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from kg.project import CONFIG_FILE
+
+    project = Project.init(args.dir, title=args.title, licence=args.licence,
+                           negotiations=args.negotiation, example=args.example)
+    root = args.dir
+    sys.stdout.write(
+        f"started the corpus {project.config.title if project.config else root} in {root}: "
+        f"{root / CONFIG_FILE}, {root / 'README.md'}, {project.paths.data}/ (text/, "
+        "curation/, entities.yaml), queries/\n"
+        f"next: cd {root}, add the parties to data/entities.yaml, then `kg new TEXT` for "
+        "each document" + (" (or try `kg build` on the example first)" if args.example
+                          else "") + ".\n")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from kg import schema
+    from kg.project import vocab_dir
+
+    if args.write:
+        for path in schema.write(vocab_dir() / "schema"):
+            sys.stdout.write(f"wrote {path}\n")
+        return EXIT_OK
+    sys.stdout.write(schema.generate(args.kind))
     return EXIT_OK
 
 
@@ -300,13 +325,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
+    def plain(name: str, handler: Handler, help_text: str,
+              example: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text,
                                  epilog=f"Example:\n  {example}",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         command.set_defaults(handler=handler)
+        return command
+
+    def add(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
+        command = plain(name, handler, help_text, example)
         _common(command)
         return command
+
+    init = plain("init", cmd_init,
+                 "Start a new corpus in DIR: kg.toml (title, base IRI, licence, negotiations, "
+                 "folders), data/text/, data/curation/, data/entities.yaml with the "
+                 "negotiations and the parties left for you, queries/ and a README.",
+                 "kg init potsdam --title 'The Potsdam conference' "
+                 "--negotiation potsdam-conference-1945")
+    init.add_argument("dir", type=Path, metavar="DIR", help="the new project's folder")
+    init.add_argument("--title", help="the corpus's title (default: the folder's name)")
+    init.add_argument("--licence", default="CC-BY-4.0",
+                      help="licence of the curation (default: CC-BY-4.0)")
+    init.add_argument("--negotiation", action="append", default=[], metavar="KEY",
+                      help="a negotiation the corpus is about, as a registry key (repeatable)")
+    init.add_argument("--example", action="store_true",
+                      help="add a tiny curated example document (an invented memorandum) "
+                           "and the registry entries it names")
+    schema_cmd = plain("schema", cmd_schema,
+                       "Print the JSON Schema of curation files, of the entity registry or of "
+                       "kg.toml (what editors use to check them as you type).",
+                       "kg schema curation > curation.schema.json")
+    schema_cmd.add_argument("kind", nargs="?", choices=["curation", "registry", "config"],
+                            default="curation", help="which schema (default: curation)")
+    schema_cmd.add_argument("--write", action="store_true",
+                            help="regenerate the packaged schema files from kg/schema.py "
+                                 "(for developers)")
 
     add("build", cmd_build,
         "Compile texts, curation and registry into build/asserted.{trig,nq,ttl,nt,jsonld} "
@@ -421,6 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        if hasattr(args, "data"):
+            _resolve(args)
         return int(args.handler(args))
     except KgError as exc:
         sys.stderr.write(exc.render() + "\n")

@@ -26,14 +26,11 @@ from kg.store import (
     AUTH_KINDS,
     DEFAULT_GRAPH_BASE,
     PROFILES,
-    Part,
     RemoteEngine,
     StoreClient,
     Timeouts,
     check_graph_base,
     connect,
-    load,
-    read_parts,
     rebase,
 )
 
@@ -115,27 +112,25 @@ def engine_from_args(args: argparse.Namespace,
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load the build into the store, verify, print per-graph counts."""
-    base = check_graph_base(args.graph_base)
-    notes: list[str] = []
-    parts = read_parts(args.build_dir, args.ontology, notes)
-    client = _client(args)
-    err = sys.stderr
-    total = len(parts)
-    done = [0]
+    from kg.api import Project
 
-    def progress(step: str, part: Part) -> None:
-        done[0] += 1
+    err = sys.stderr
+
+    def progress(step: str, done: int, total: int) -> None:
         if err.isatty():
-            err.write(f"\r{step} {done[0]}/{total} graphs")
+            err.write(f"\r{step} {done}/{total} graphs")
             err.flush()
 
     try:
-        report = load(parts, client, base, progress=progress)
+        report = Project(args.paths, args.config).load(
+            args.endpoint, profile=args.profile, graph_base=args.graph_base,
+            progress=progress, gsp_url=args.gsp_url, query_url=args.query_url,
+            update_url=args.update_url, auth=args.auth,
+            timeouts=Timeouts(args.connect_timeout, args.timeout))
     finally:
-        client.close()
         if err.isatty():
             err.write("\r\033[K")
-    for note in notes + report.notes:
+    for note in report.notes:
         err.write(f"note: {note}\n")
     width = max(len(g) for g, _ in report.graphs)
     out = sys.stdout
@@ -144,7 +139,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     how = ("staged, counted, swapped in one update" if report.staged
            else "one PUT per graph")
     out.write(f"verified: {len(report.graphs)} graphs, {report.triples} triples on "
-              f"{client.endpoints.base} equal what was sent ({how}; {report.seconds:.2f} s)\n")
+              f"{report.endpoint} equal what was sent ({how}; {report.seconds:.2f} s)\n")
     return EXIT_OK
 
 

@@ -17,31 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg import schema
 from kg.errors import InputError, Problem, ProblemList
 from kg.registry import AGENT_TYPES, MEETING_TYPES, PARTY_TYPES, Registry
 from kg.text import QuoteError, Span, find_all, locate, sentences, sha256_file
 from kg.yamlio import LineDict, LineList, load_file
 
-MODALITIES = ("done", "planned", "conditional", "opinion")
-JUDGEMENTS = ("exceeds", "meets")
+# Field names and choices come from the one definition of the format, kg.schema (also
+# shipped as a JSON Schema for editors); this module makes the checks a schema cannot.
+MODALITIES = schema.choices("claim", "modality")
+JUDGEMENTS = schema.choices("claim", "judgement")
 # Kinds of text layer (each an ontology class, see kg.compile.LAYER_CLASS). A layer's
 # name is free; its kind defaults to its name.
-LAYER_KINDS = ("catalogue", "summary", "transcript", "notes")
+LAYER_KINDS = schema.choices("layer", "kind")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
-CLAIM_FIELDS = (
-    "id", "act", "actor", "counterparty", "issue", "content", "quote", "occurrence", "in",
-    "modality", "date", "time_expression", "time_qualifier", "condition", "manner",
-    "meeting", "responds_to", "assesses", "judgement", "measured_against", "speaker",
-    "heard_by", "inferred", "note", "subject_to", "term_of",
-)
+CLAIM_FIELDS = schema.fields("claim")
 # Fields a curator may mark as inferred (the RDF property each one fills).
-INFERABLE = ("act", "actor", "counterparty", "issue", "content", "modality", "date",
-             "condition", "meeting", "responds_to", "speaker", "heard_by", "subject_to",
-             "term_of")
-DOCUMENT_FIELDS = ("id", "text", "sha256", "title", "date", "sender", "recipients",
-                   "signatories", "classification", "form", "archive", "collection",
-                   "citation", "url", "language", "negotiation", "breaks_off")
+INFERABLE = tuple(schema.CURATION["$defs"]["claim"]["properties"]["inferred"]["properties"])
+DOCUMENT_FIELDS = schema.fields("document")
 # Descriptive fields of the document that carry a value and a quote.
 QUOTED_DOCUMENT_FIELDS = ("title", "date", "sender", "recipients", "signatories",
                           "classification", "form",
@@ -325,7 +319,7 @@ class _Reader:
                within: Any = None, whole_word: Any = True) -> Anchor | None:
         """Place one quote (a string, or a mapping with quote/occurrence/in/whole_word)."""
         if isinstance(quote, LineDict):
-            self.known_keys(quote, ("quote", "occurrence", "in", "whole_word"), item)
+            self.known_keys(quote, schema.fields("quoteSpec"), item)
             occurrence, within, line = quote.get("occurrence"), quote.get("in"), quote.line
             whole_word = quote.get("whole_word", True)
             quote = quote.get("quote")
@@ -382,8 +376,7 @@ class _Reader:
             raise InputError(f"{self.name}: a curation file must be a mapping",
                              problems=[Problem("expected `document:`, `claims:` ...",
                                                self.name, 1)])
-        self.known_keys(data, ("document", "reasons", "layers", "glosses", "mentions",
-                               "defaults", "claims", "editorial", "no_claim"), None)
+        self.known_keys(data, schema.fields("curation"), None)
         self.check_todo(data, data.line, None)
         self.problems.raise_if_any(f"unfinished curation file {self.name}")
         self.read_reasons(data.get("reasons"), data.key_line("reasons"))
@@ -410,7 +403,12 @@ class _Reader:
                               "negotiation", frozenset({"Negotiation"}))
             negotiation = found[0] if found else None
         no_claim = self.read_no_claim(data.get("no_claim"), data.key_line("no_claim"))
-        language = doc.get("language", "en")
+        language = doc.get("language")
+        if language is None:
+            language = "en"
+        elif not isinstance(language, str) or not language.strip():
+            self.problem("language must be a language tag, e.g. en", doc.key_line("language"),
+                         "document")
         self.problems.raise_if_any(f"invalid curation file {self.name}")
         return Curation(self.name, doc_id, text_path, self.text, sha, str(language),
                         negotiation, fields, self.layers, glosses, mentions, claims, editorial,
@@ -442,7 +440,7 @@ class _Reader:
                 self.problem("each no_claim entry needs quote and reason", value.line,
                              "no_claim")
                 continue
-            self.known_keys(item, ("quote", "occurrence", "in", "reason"), "no_claim")
+            self.known_keys(item, schema.fields("noClaim"), "no_claim")
             anchor = self.anchor(item.get("quote"), item.key_line("quote"), "no_claim",
                                  occurrence=item.get("occurrence"), within=item.get("in"))
             reason = self.string(item, "reason", "no_claim", required=True)
@@ -522,7 +520,7 @@ class _Reader:
                 self.problem("a layer needs label, author, from and to", value.key_line(name),
                              where)
                 continue
-            self.known_keys(spec, ("kind", "label", "author", "from", "to"), where)
+            self.known_keys(spec, schema.fields("layer"), where)
             kind = spec.get("kind", name)
             if kind not in LAYER_KINDS:
                 self.problem(f"unknown layer kind {kind!r}", spec.key_line("kind"), where,
@@ -572,8 +570,7 @@ class _Reader:
             if not isinstance(spec, LineDict):
                 self.problem(f"{name} needs `value:` and `quote:`", line, where)
                 continue
-            self.known_keys(spec, ("value", "quote", "occurrence", "in", "carrier", "inferred"),
-                            where)
+            self.known_keys(spec, schema.fields("quotedField"), where)
             anchor = self.anchor(spec.get("quote"), spec.key_line("quote"), where,
                                  occurrence=spec.get("occurrence"), within=spec.get("in"))
             value: Any = spec.get("value")
@@ -622,7 +619,7 @@ class _Reader:
         if not isinstance(value, LineDict):
             self.problem("`glosses:` needs pattern, author and items", line, "glosses")
             return []
-        self.known_keys(value, ("pattern", "author", "items"), "glosses")
+        self.known_keys(value, schema.fields("glosses"), "glosses")
         author = self.keys(value.get("author"), value.key_line("author"), "glosses", "author",
                            AGENT_TYPES, required=True)
         items = value.get("items") or LineList()
@@ -635,8 +632,7 @@ class _Reader:
                 continue
             gid = self.string(item, "id", "gloss", required=True) or "?"
             where = f"gloss {gid}"
-            self.known_keys(item, ("id", "quote", "occurrence", "in", "whole_word", "glosses",
-                                   "statement"), where)
+            self.known_keys(item, schema.fields("gloss"), where)
             if gid in seen:
                 self.problem(f"duplicate gloss id {gid!r}", item.line, where)
             seen.add(gid)
@@ -678,15 +674,17 @@ class _Reader:
                 continue
             quote = item.get("quote")
             where = f"mention {quote!r}"
-            self.known_keys(item, ("quote", "entity", "all", "layer", "occurrence", "in",
-                                   "inferred"), where)
+            self.known_keys(item, schema.fields("mention"), where)
             only_layer = item.get("layer")
-            if only_layer is not None and only_layer not in {x.name for x in self.layers}:
+            if only_layer is not None and str(only_layer) not in {x.name for x in self.layers}:
                 self.problem(f"unknown layer {only_layer!r}", item.key_line("layer"), where,
                              "use a layer name from `layers:`")
                 only_layer = None
             ent = self.keys(item.get("entity"), item.key_line("entity"), where, "entity", None,
                             required=True)
+            if len(ent) > 1:
+                self.problem("entity takes one key", item.key_line("entity"), where,
+                             "write one mention per entity")
             inferred = item.get("inferred")
             if inferred is not None and not isinstance(inferred, str):
                 self.problem("inferred must be the reason, as text", item.key_line("inferred"),
@@ -694,7 +692,9 @@ class _Reader:
                 inferred = None
             if inferred is not None:
                 inferred = self.reason(inferred, item.key_line("inferred"), where)
-            if item.get("all"):
+            if not isinstance(item.get("all", False), bool):
+                self.problem("all must be true or false", item.key_line("all"), where)
+            if item.get("all") is True:
                 if not isinstance(quote, str) or not quote:
                     self.problem("missing quote", item.line, where)
                     continue
@@ -736,7 +736,7 @@ class _Reader:
         if not isinstance(defaults, LineDict):
             self.problem("`defaults:` must be a mapping", line, "defaults")
             defaults = LineDict()
-        self.known_keys(defaults, ("speaker", "heard_by", "inferred"), "defaults")
+        self.known_keys(defaults, schema.fields("defaults"), "defaults")
         default_inferred = defaults.get("inferred") or {}
         raw: list[LineDict] = []
         ids: dict[str, int] = {}
@@ -769,6 +769,8 @@ class _Reader:
         where = f"claim {cid}"
         self.known_keys(item, CLAIM_FIELDS, where)
         act = item.get("act")
+        if isinstance(act, (list, dict)):  # a list or mapping cannot name an act type
+            act = str(act)
         if act not in self.act_types:
             close = difflib.get_close_matches(str(act), list(self.act_types), n=1)
             self.problem(f"unknown act type {act!r}", item.key_line("act"), where,
@@ -787,7 +789,7 @@ class _Reader:
                          item.key_line("content"), where,
                          "write content: {label: ..., concerns: [keys]}")
         else:
-            self.known_keys(content, ("label", "concerns"), where)
+            self.known_keys(content, schema.fields("content"), where)
             label = content["label"]
             concerns = self.keys(content.get("concerns"), content.key_line("concerns"), where,
                                  "concerns", None)
@@ -911,7 +913,7 @@ class _Reader:
                     self.external_refs.append(ExternalRef(self.name, item.key_line(key),
                                                           where, doc_id, cid))
                     result.append(ref)
-            elif ref not in claim_ids:
+            elif not isinstance(ref, str) or ref not in claim_ids:
                 close = difflib.get_close_matches(str(ref), list(claim_ids), n=1)
                 self.problem(f"{key} names unknown claim {ref!r}", item.key_line(key), where,
                              f"did you mean {close[0]}?" if close
@@ -938,8 +940,7 @@ class _Reader:
             if eid in seen or eid in claim_ids:
                 self.problem(f"duplicate id {eid!r}", item.key_line("id"), where)
             seen.add(eid)
-            self.known_keys(item, ("id", "quote", "occurrence", "in", "statement", "concerns",
-                                   "corresponds_to", "note"), where)
+            self.known_keys(item, schema.fields("editorial"), where)
             anchor = self.anchor(item.get("quote"), item.key_line("quote"), where,
                                  occurrence=item.get("occurrence"), within=item.get("in"))
             if anchor and {layer.name: layer.kind for layer in self.layers}.get(

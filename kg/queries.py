@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,24 +109,43 @@ def parse_query_file(path: Path) -> StoredQuery:
     return query
 
 
-def list_queries(folder: Path) -> list[StoredQuery]:
-    return [parse_query_file(p) for p in sorted(folder.glob("*.rq"))]
+Folders = Path | Sequence[Path]
 
 
-def find_query(name_or_file: str, folder: Path) -> StoredQuery:
-    """A stored query by name (``who-conceded-what``) or a path to any ``.rq`` file."""
+def _folders(folders: Folders) -> list[Path]:
+    return [folders] if isinstance(folders, Path) else list(folders)
+
+
+def list_queries(folders: Folders) -> list[StoredQuery]:
+    """The stored queries of one folder, or of several (a project's own first): by name,
+    the first folder's query of a name wins."""
+    found: dict[str, Path] = {}
+    for folder in _folders(folders):
+        for path in sorted(folder.glob("*.rq")):
+            found.setdefault(path.stem, path)
+    return [parse_query_file(found[name]) for name in sorted(found)]
+
+
+def find_query(name_or_file: str, folders: Folders) -> StoredQuery:
+    """A stored query by name (``who-conceded-what``) or a path to any ``.rq`` file.
+
+    With several folders (a project's own queries first), the first that has the name wins.
+    """
     candidate = Path(name_or_file)
     if candidate.suffix == ".rq" or "/" in name_or_file:
         if not candidate.exists():
             raise InputError(f"query file {name_or_file} does not exist",
                              hint="give a stored query name (kg query --list) or a .rq path")
         return parse_query_file(candidate)
-    path = folder / f"{name_or_file}.rq"
-    if not folder.is_dir():
-        raise InputError(f"the stored queries folder {folder} was not found",
-                         hint="run kg from the project folder, or pass --queries DIR")
+    dirs = _folders(folders)
+    for folder in dirs:
+        if not folder.is_dir():
+            raise InputError(f"the stored queries folder {folder} was not found",
+                             hint="run kg from the project folder, or pass --queries DIR")
+    path = next((f / f"{name_or_file}.rq" for f in dirs if (f / f"{name_or_file}.rq").exists()),
+                dirs[-1] / f"{name_or_file}.rq")
     if not path.exists():
-        names = sorted(p.stem for p in folder.glob("*.rq"))
+        names = sorted({p.stem for folder in dirs for p in folder.glob("*.rq")})
         close = difflib.get_close_matches(name_or_file, names, n=1)
         hint = f"did you mean {close[0]}?" if close else "stored queries: " + ", ".join(names)
         raise UsageError(f"unknown query {name_or_file!r}", hint=hint)

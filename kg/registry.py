@@ -15,20 +15,18 @@ from typing import Any
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from kg import schema
 from kg.errors import ProblemList
 from kg.namespace import DIP, entity
+from kg.schema import ENTITY_TYPES
 from kg.yamlio import LineDict, load_file
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # Entity types and the ontology class each maps to.
-TYPES = {
-    "Person": DIP.Person, "State": DIP.State, "Government": DIP.Government,
-    "Organization": DIP.Organization, "Office": DIP.Office, "Place": DIP.Place,
-    "Instrument": DIP.Instrument, "Meeting": DIP.Meeting, "Conference": DIP.Conference,
-    "Negotiation": DIP.Negotiation, "HistoricalEvent": DIP.HistoricalEvent,
-    "Issue": DIP.Issue, "Collection": DIP.Collection,
-}
+# The names and fields come from the one definition of the format, kg.schema; each type
+# is the ontology class of the same name.
+TYPES = {name: DIP[name] for name in ENTITY_TYPES}
 PARTY_TYPES = frozenset({"Person", "State", "Government"})
 AGENT_TYPES = PARTY_TYPES | {"Organization"}
 MEETING_TYPES = frozenset({"Meeting", "Conference"})
@@ -49,7 +47,7 @@ PROPERTY_OF = {
     "participants": DIP.participant, "negotiation": DIP.partOf, "place": DIP.place,
     "broader": SKOS.broader, "concerns": DIP.concerns,
 }
-TEXT_FIELDS = ("type", "label", "alt", "description", "note")
+TEXT_FIELDS = tuple(f for f in schema.fields("entity") if f not in REFERENCES)
 
 
 @dataclass
@@ -118,7 +116,7 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
             problems.add(f"unknown field {field_name!r}", name, entry.key_line(field_name), key,
                          "allowed: " + ", ".join((*TEXT_FIELDS, *REFERENCES)))
         etype = entry.get("type")
-        if etype not in TYPES:
+        if not isinstance(etype, str) or etype not in TYPES:
             close = difflib.get_close_matches(str(etype), list(TYPES), n=1)
             problems.add(f"unknown type {etype!r}", name, entry.key_line("type"), key,
                          f"did you mean {close[0]}?" if close else "allowed: " + ", ".join(TYPES))
@@ -127,6 +125,10 @@ def load_registry(path: Path, display: str | None = None) -> Registry:
         if not isinstance(label, str) or not label.strip():
             problems.add("missing label", name, entry.line, key, "give the preferred name")
             continue
+        for text_field in ("description", "note"):
+            if entry.get(text_field) is not None and not isinstance(entry[text_field], str):
+                problems.add(f"{text_field} must be text", name, entry.key_line(text_field), key)
+                entry[text_field] = None
         alt = _strings(entry.get("alt"))
         if alt is None:
             problems.add("alt must be a list of names", name, entry.key_line("alt"), key)

@@ -142,7 +142,7 @@ def report(paths: Paths, engine: Engine, as_of: datetime.date | None = None) -> 
     """The report on ``as_of`` (default: the latest document's date)."""
     date = as_of or last_date(engine) or datetime.date.today()
     bound = Literal(date, datatype=XSD.date)
-    concessions = run(find_query("who-conceded-what", paths.queries), engine, {"until": bound})
-    standings = run(find_query("standing-on", paths.queries), engine, {"date": bound})
-    advice = run(find_query("third-party-advice", paths.queries), engine)
+    concessions = run(find_query("who-conceded-what", paths.query_dirs), engine, {"until": bound})
+    standings = run(find_query("standing-on", paths.query_dirs), engine, {"date": bound})
+    advice = run(find_query("third-party-advice", paths.query_dirs), engine)
     return render(concessions, standings, advice, date)

@@ -239,7 +239,11 @@ def new_document(source: Path, data_dir: Path, doc_id: str | None = None) -> tup
                              hint="choose another --id, or remove the file if it is yours "
                                   "to replace")
     digest = hashlib.sha256(raw).hexdigest()
-    skeleton = curation_skeleton(doc_id, text_path.name, text, digest)
+    from kg.project import schema_comment
+
+    # First line: the packaged JSON Schema, for editors (yaml-language-server).
+    skeleton = (schema_comment("curation", curation_path) + "\n"
+                + curation_skeleton(doc_id, text_path.name, text, digest))
     _write_bytes_atomically(text_path, raw)
     _write_bytes_atomically(curation_path, skeleton.encode("utf-8"))
     return text_path, curation_path

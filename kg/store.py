@@ -595,6 +595,7 @@ class LoadReport:
     staged: bool
     seconds: float
     notes: list[str] = field(default_factory=list)
+    endpoint: str = ""  # the store's base URL
 
     @property
     def triples(self) -> int:

@@ -46,6 +46,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (datetime.date, int, float, bool)) or key is None:
             key = str(key_node.value)

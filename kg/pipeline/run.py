@@ -231,12 +231,12 @@ class Pipeline:
         registry_file = data / REGISTRY
         if not registry_file.exists():
             raise InputError(f"registry {registry_file} not found",
-                             hint="create data/entities.yaml (README: Adding a document)")
+                             hint="run kg inside a project (a folder with kg.toml, or below "
+                                  "one), start one with `kg init DIR`, or pass --data DIR")
         files = curation_files(data)
         if not files:
             raise InputError(f"no curation files in {data / 'curation'}",
-                             hint="add data/curation/<document-id>.yaml (README: Adding a "
-                                  "document)")
+                             hint="start one with `kg new TEXT` (README: Adding a document)")
         registry, hashes = self._registry(registry_file)
         shared_inputs = {"entities": {str(registry_file): sha256_file(registry_file)}}
         if (data / LINKS_FILE).exists():
