@@ -202,3 +202,11 @@ def test_a_layer_with_an_unknown_author_is_one_problem(scratch: Project,
     line = line_of(path, "author: wilson-centre")
     assert f"{CURATION.name}:{line}: layer catalogue: unknown entity 'wilson-centre'" in err
     assert "lies outside every layer" not in err
+
+
+def test_a_document_date_without_a_value_is_an_error(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the fuzz test: the build used to accept it and had no document date."""
+    path = break_curation(scratch, "    value: 1945-07-11\n", "")
+    err = build_fails(scratch, capsys)
+    assert f"{CURATION.name}:{line_of(path, 'date:')}: document date: date needs `value:`" in err
