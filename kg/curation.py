@@ -393,7 +393,9 @@ class _Reader:
         fields = self.read_document_fields(doc)
         glosses = self.read_glosses(data.get("glosses"), data.key_line("glosses"))
         mentions = self.read_mentions(data.get("mentions"), data.key_line("mentions"))
-        defaults = data.get("defaults") or LineDict()
+        defaults = data.get("defaults")
+        if defaults is None:
+            defaults = LineDict()
         claims = self.read_claims(data.get("claims"), data.key_line("claims"), defaults)
         editorial = self.read_editorial(data.get("editorial"), data.key_line("editorial"),
                                         self.claim_ids)
@@ -576,6 +578,8 @@ class _Reader:
             value: Any = spec.get("value")
             extra: dict[str, Any] = {}
             if name == "date":
+                if value is None:
+                    self.problem("date needs `value:` (YYYY-MM-DD)", line, where)
                 value = self.date(value, spec.key_line("value"), where)
             elif name == "sender":
                 found = self.keys(value, spec.key_line("value"), where, "sender", AGENT_TYPES,

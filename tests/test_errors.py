@@ -273,3 +273,11 @@ def test_breaks_off_needs_a_value(scratch: Project, capsys: pytest.CaptureFixtur
     line = line_of(path, "value: \"\"")
     assert (f"{AUGUST_14.name}:{line}: document breaks_off: breaks_off needs a text `value:` "
             "saying how the text is incomplete") in err
+
+
+def test_a_document_date_without_a_value_is_an_error(
+        scratch: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the fuzz test: the build used to accept it and had no document date."""
+    path = break_curation(scratch, "    value: 1945-07-11\n", "")
+    err = build_fails(scratch, capsys)
+    assert f"{CURATION.name}:{line_of(path, 'date:')}: document date: date needs `value:`" in err
