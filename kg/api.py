@@ -17,7 +17,7 @@ True
 >>> [(r["party"], r["act"]) for r in rows]
 [('Joseph Stalin', 'demand'), ('T. V. Soong', 'rejection')]
 >>> print(project.report().splitlines()[0])
-WHO CONCEDED WHAT TO WHOM
+WHO CONCEDED WHAT TO WHOM, UP TO 1945-07-12
 
 With pandas installed, ``project.query(name, as_frame=True)`` gives a DataFrame.
 Errors a user can cause raise :class:`kg.errors.KgError` subclasses with the same

@@ -127,7 +127,7 @@ def test_a_project_query_wins_over_the_packaged_one(mine: Path,
     assert main(["query", "--list"]) == 0
     listing = capsys.readouterr().out
     assert "offers (project)" in listing and "documents (project)" in listing
-    assert "who-conceded-what [--param actor=...] (packaged)" in listing
+    assert "who-conceded-what [--param actor=...] [--param until=...] (packaged)" in listing
     project = Project.open()
     assert project.query("offers") == [{"document": "example-memo"}]
     assert project.query("documents") == [{"document": "example-memo"}]

@@ -4,6 +4,7 @@ the contrast of the act-type marks. The browser tests are in test_site_browser.p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -58,7 +59,10 @@ def test_kg_site_writes_a_page_for_every_iri_under_the_base(built: Project, site
         if re.fullmatch(re.escape(BASE) + r"id/(doc/[^/]+(/claim/[^/]+)?|entity/[^/]+)",
                         subject):
             iris.add(subject)
-    assert len([i for i in iris if "/claim/" in i]) == 64  # the three documents' claims
+    # Every curated claim (as the build's manifest counts them per document) has its IRI.
+    manifest = json.loads((built.build / "cache" / "manifest.json").read_text(encoding="utf-8"))
+    claims = sum(len(c["meta"].get("claim_ids", [])) for c in manifest["chunks"].values())
+    assert len([i for i in iris if "/claim/" in i]) == claims > 100
     missing = [i for i in sorted(iris) if not (site / (i[len(BASE):] + ".html")).is_file()]
     assert missing == []
 
@@ -165,7 +169,7 @@ def test_void_and_dcat_describe_the_build(built: Project, site: Path) -> None:
     assert void.value(dataset, DCTERMS.creator) == Literal("dipkg project")
     assert str(void.value(dataset, URIRef(str(DCAT) + "version"))) == "0.1.0"
     sources = set(void.objects(dataset, DCTERMS.source))
-    assert len(sources) == 3  # each document's URL
+    assert len(sources) == len(list((ROOT / "data" / "curation").glob("*.yaml")))  # URLs
     # one subset per named graph; their triples add up to the whole
     lines = [line for name in ("asserted.nq", "inferred.nq")
              for line in (built.build / name).read_text(encoding="utf-8").splitlines()
@@ -289,7 +293,7 @@ def test_the_ontology_page_is_titled_by_the_ontology_alone(site: Path) -> None:
 def test_an_entity_page_lists_its_mentions_in_their_words(site: Path) -> None:
     page = (site / "id/entity/port-arthur.html").read_text(encoding="utf-8")
     mentions = re.findall(r'<li><a href="([^"]*)">([^<]*)</a>: (.*?)</li>', page)
-    assert len(mentions) == 5
+    assert len(mentions) >= 5
     href, name, words = mentions[0]
     assert (href, name) == ("../../id/doc/1945-02-11-yalta-agreement-far-east.html#m-1576-1587",
                             "1945-02-11-yalta-agreement-far-east [1576–1587]")
@@ -303,7 +307,7 @@ def test_a_stored_questions_quotes_link_to_their_words(site: Path) -> None:
     assert '<td><a href="../id/doc/1945-07-11-harriman-soong.html#claim-c05">Generalissimo ' \
            "Stalin agreed, after long argument, that the guards should be Chinese</a></td>" \
         in page
-    assert "3 rows." in page
+    assert re.search(r"\b\d+ rows\.", page)
 
 
 def test_the_w3id_rules_send_an_iri_to_its_page(site: Path) -> None:
@@ -328,6 +332,6 @@ def test_kg_site_without_a_build_says_what_to_run(tmp_path: Path,
 
     assert main(["site", "--build-dir", str(tmp_path / "build")]) == 3
     err = capsys.readouterr().err
-    assert err.startswith(f"Error: {tmp_path / 'build' / 'asserted.nq'} does not exist")
+    assert err.startswith(f"Error: {tmp_path / 'build' / 'store'} does not exist")
     assert "Hint: run `make run`" in err
     assert not (tmp_path / "build" / "site").exists()
