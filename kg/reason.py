@@ -18,25 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import owlrl
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib import Graph, Literal
 
 from kg.errors import InputError
 from kg.export import (
     flatten,
     graph_files,
-    is_generalized,
     merge,
     plain,
     read_dataset,
     write_atomically,
 )
-from kg.namespace import ID, INFERRED_GRAPH
+from kg.namespace import INFERRED_GRAPH
+from kg.pipeline.closure import keep
 from kg.sparql import OxigraphEngine
 
 INFERRED = "inferred"
-# Types every resource gets in OWL RL; they tell a reader nothing.
-TRIVIAL_TYPES = {OWL.Thing, URIRef("http://www.w3.org/2000/01/rdf-schema#Resource")}
 
 
 @dataclass
@@ -56,17 +53,6 @@ def load_rules(rules_dir: Path) -> list[Rule]:
     return rules
 
 
-def _keep(triple: tuple[object, object, object]) -> bool:
-    s, p, o = triple
-    if is_generalized(triple):  # type: ignore[arg-type]
-        return False
-    if not str(s).startswith(str(ID)):
-        return False
-    if p == OWL.sameAs and s == o:
-        return False
-    return not (p == RDF.type and o in TRIVIAL_TYPES)
-
-
 def owl_rl_closure(asserted: Graph, ontology: Graph) -> Graph:
     """New triples the OWL 2 RL rules derive from asserted + ontology (cleaned)."""
     work = merge(asserted, ontology)
@@ -74,7 +60,7 @@ def owl_rl_closure(asserted: Graph, ontology: Graph) -> Graph:
                            axiomatic_triples=False, datatype_axioms=False).expand(work)
     derived = Graph()
     for triple in work:
-        if triple not in asserted and triple not in ontology and _keep(triple):
+        if triple not in asserted and triple not in ontology and keep(triple):
             derived.add(triple)
     return derived
 
@@ -113,7 +99,7 @@ def infer(asserted_file: Path, ontology: Graph, rules_dir: Path, out_dir: Path) 
     asserted = flatten(read_dataset(asserted_file))
     closure = owl_rl_closure(asserted, ontology)
     derived, counts = apply_rules(merge(asserted, closure, ontology), load_rules(rules_dir))
-    inferred = plain(t for t in merge(closure, derived) if _keep(t))
+    inferred = plain(t for t in merge(closure, derived) if keep(t))
     files = graph_files(out_dir / INFERRED, {INFERRED_GRAPH: inferred})
     write_atomically(files)
     return InferResult(len(closure), counts, inferred, sorted(files))

@@ -80,6 +80,19 @@ def from_ox(term: Any) -> Term | None:
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
 
 
+def to_ox(term: Any) -> Any:
+    """An rdflib IRI or literal as an Oxigraph term (the inverse of :func:`from_ox`)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise ValueError(f"only IRIs and literals are stored, not {term!r}")
+
+
 def _syntax(exc: Exception) -> SyntaxProblem:
     message = str(exc)
     match = _ERROR_AT.search(message)

@@ -72,7 +72,7 @@ def load_graph(files: list[Path], missing_hint: str = "run `make run` first") ->
     return graph
 
 
-def _quote_of(data: Graph, focus: Node) -> str:
+def quote_of(data: Graph, focus: Node) -> str:
     """The words a focus node rests on: its own quote, or its evidence's."""
     candidates = [focus, *data.objects(focus, DIP.evidence), *data.objects(focus, OA.hasTarget)]
     for node in candidates:
@@ -119,7 +119,7 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph,
             path=_path(report, result),
             message=messages[0] if messages else "",
             value=short(value) if isinstance(value, (URIRef, Literal)) else "",
-            quote=_quote_of(data, focus) if focus is not None else "",
+            quote=quote_of(data, focus) if focus is not None else "",
             shape=short(shape) if isinstance(shape, URIRef) else "",
         ))
     findings.sort(key=lambda f: (f.severity != "Violation", f.focus, f.path, f.message))

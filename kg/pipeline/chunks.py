@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from kg.compile import Corpus, act_types, compile_document, coverage
@@ -38,6 +38,7 @@ from kg.namespace import ENTITIES_GRAPH, ID, PREFIXES, document_graph
 from kg.pipeline.cache import Entry, combine, sha256_file
 from kg.pipeline.closure import Closure
 from kg.registry import Registry, registry_graph
+from kg.sparql import to_ox
 
 ENTITY_PREFIX = str(ID) + "entity/"
 DOC_PREFIX = str(ID) + "doc/"
@@ -93,24 +94,12 @@ def entity_hashes(registry: Registry) -> dict[str, str]:
 WRITER_PREFIXES = {k: v for k, v in sorted(PREFIXES.items()) if k not in ("doc", "id")}
 
 
-def _ox(term: Node) -> Any:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise ValueError(f"a chunk holds only IRIs and literals, not {term!r}")
-
-
 def ox_quads(name: URIRef | None, triples: Iterable[tuple[Node, Node, Node]]) -> list[Any]:
     """The triples as Oxigraph quads (in ``name``) or triples, in sorted order."""
     graph = ox.NamedNode(str(name)) if name is not None else None
     out = []
     for s, p, o in sorted(triples):
-        triple = (_ox(s), _ox(p), _ox(o))
+        triple = (to_ox(s), to_ox(p), to_ox(o))
         out.append(ox.Quad(*triple, graph) if graph is not None else ox.Triple(*triple))
     return out
 

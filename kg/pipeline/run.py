@@ -165,7 +165,7 @@ def _parse_turtle(path: Path) -> Graph:
 
 
 def _store_quote(store: WorkStore, focus: Any) -> str:
-    from kg.pipeline.shacl import quote_of
+    from kg.validate import quote_of
 
     around = store.describe([str(focus)])
     nodes = [str(o) for o in around.objects() if isinstance(o, URIRef)]

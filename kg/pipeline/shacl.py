@@ -28,8 +28,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg.namespace import DIP, OA
 from kg.sparql import Engine, short
+from kg.validate import quote_of
 
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -120,17 +120,6 @@ def finding(severity: Node, focus: Node, path: Node | None, message: str, value:
         "shape_n3": shape.n3() if isinstance(shape, URIRef) else "",
         "quote": quote,
     }
-
-
-def quote_of(data: Graph, focus: Node) -> str:
-    """The words a focus node rests on: its own quote, or its evidence's."""
-    candidates = [focus, *data.objects(focus, DIP.evidence), *data.objects(focus, OA.hasTarget)]
-    for node in candidates:
-        for selector in data.objects(node, OA.hasSelector):
-            if (selector, RDF.type, OA.TextQuoteSelector) in data:
-                for exact in data.objects(selector, OA.exact):
-                    return str(exact)
-    return ""
 
 
 def _path(report: Graph, node: Node) -> tuple[Node | None, str]:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 
 from kg.errors import InputError
-from kg.sparql import OxigraphEngine, from_ox
+from kg.sparql import OxigraphEngine, from_ox, to_ox
 
 STORE_DIR = "store"
 
@@ -62,16 +62,16 @@ class WorkStore(OxigraphEngine):
 
     def add_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
         name = ox.NamedNode(graph)
-        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name)
+        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)
                           for s, p, o in triples)
 
     def remove_triples(self, graph: str, triples: Iterable[tuple[Any, Any, Any]]) -> None:
         name = ox.NamedNode(graph)
         for s, p, o in triples:
-            self.store.remove(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name))
+            self.store.remove(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name))
 
     def contains(self, triple: tuple[Any, Any, Any]) -> bool:
-        s, p, o = (_to_ox(t) for t in triple)
+        s, p, o = (to_ox(t) for t in triple)
         return next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None
 
     def graphs(self) -> set[str]:
@@ -88,15 +88,3 @@ class WorkStore(OxigraphEngine):
 
     def flush(self) -> None:
         self.store.flush()
-
-
-def _to_ox(term: Any) -> Any:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise ValueError(f"cannot store {term!r}")
