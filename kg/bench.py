@@ -1,7 +1,8 @@
 """``kg bench``: time and peak memory of the pipeline, on corpora of N documents.
 
 ``kg bench --docs N`` copies the corpus's documents until there are N (new ids, the
-same texts and claims) and measures the incremental pipeline end to end -- build,
+same texts and claims; each copy filed under a copy of its negotiation, see
+:func:`replicate`) and measures the incremental pipeline end to end -- build,
 infer, validate and every stored query on the working store -- three times: *cold*
 (empty build folder), *warm* (nothing changed) and *one edit* (one document's quote
 shortened by a word). ``--naive`` also runs the whole-graph pipeline the project had
@@ -23,6 +24,7 @@ used: it slows Python code several times over and would distort the timings.
 
 from __future__ import annotations
 
+import re
 import resource
 import shutil
 import sys
@@ -70,16 +72,40 @@ def measure(stage: str, copies: int, work: Callable[[], Any]) -> tuple[Measure, 
 
 
 def replicate(data: Path, target: Path, copies: int) -> Path:
-    """A corpus of ``copies`` copies of every document (new ids, same text and claims)."""
+    """A corpus of ``copies`` copies of every document (new ids, same text and claims).
+
+    Each copy is a negotiation of its own: copy N of a document is filed under a copy
+    of its negotiation's registry entry (``<key>-copyN``, the same parties), as a FRUS
+    volume holds many negotiations on the same issues among the same people. Copies of
+    one negotiation would make answers that pair claims within a negotiation (the
+    Yalta comparison, the disputes) grow with the square of the copies, which no real
+    volume does: it holds one Yalta agreement, not N.
+    """
     shutil.copytree(data / "text", target / "text")
-    shutil.copy(data / "entities.yaml", target / "entities.yaml")
+    registry = (data / "entities.yaml").read_text(encoding="utf-8")
+    extra: list[str] = []
     (target / "curation").mkdir()
     for path in sorted((data / "curation").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
+        negotiation = re.search(r"^  negotiation: (\S+)\n", text, re.MULTILINE)
         for n in range(copies):
             doc_id = path.stem if n == 0 else f"{path.stem}-copy{n}"
             copy = text.replace(f"  id: {path.stem}\n", f"  id: {doc_id}\n", 1)
+            if n and negotiation:
+                key = f"{negotiation.group(1)}-copy{n}"
+                copy = copy.replace(negotiation.group(0), f"  negotiation: {key}\n", 1)
+                if key not in extra:
+                    extra.append(key)
             (target / "curation" / f"{doc_id}.yaml").write_text(copy, encoding="utf-8")
+    for key in extra:
+        original, n = key.rsplit("-copy", 1)
+        block = re.search(rf"^{re.escape(original)}:\n(?:  .*\n)+", registry, re.MULTILINE)
+        if block is None:
+            raise ValueError(f"no registry entry {original!r} to copy")
+        entry = block.group(0).replace(f"{original}:\n", f"{key}:\n", 1)
+        entry = re.sub(r"^(  label: .*)$", rf"\1 (copy {n})", entry, count=1, flags=re.MULTILINE)
+        registry += f"\n{entry}"
+    (target / "entities.yaml").write_text(registry, encoding="utf-8")
     return target
 
 
@@ -170,9 +196,13 @@ class Scenario:
 
 
 def _measured(work: Callable[[], Any], child: Any) -> None:
-    start = time.perf_counter()
-    result = work()
-    seconds = time.perf_counter() - start
+    try:
+        start = time.perf_counter()
+        result = work()
+        seconds = time.perf_counter() - start
+    except BaseException as exc:  # the parent reports it rather than wait for ever
+        child.send(("error", f"{type(exc).__name__}: {exc}"))
+        raise
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     scale = 2**20 if sys.platform == "darwin" else 2**10
@@ -191,8 +221,17 @@ def _in_child(work: Callable[[], Any]) -> tuple[float, float, Any]:
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=_measured, args=(work, child))
     process.start()
-    seconds, peak, result = parent.recv()
-    process.join()
+    child.close()  # so that the parent sees the end of the pipe if the child dies
+    try:
+        message = parent.recv()
+    except EOFError:
+        message = ("error", "the measured process ended without an answer")
+    finally:
+        process.join()
+    if message[0] == "error":
+        raise RuntimeError(f"the benchmark run failed: {message[1]} "
+                           f"(exit code {process.exitcode})")
+    seconds, peak, result = message
     return seconds, peak, result
 
 
@@ -232,7 +271,7 @@ def pipeline_once(paths: Paths) -> tuple[int, float]:
     built = pipeline.build()
     pipeline.infer()
     pipeline.validate()
-    store = pipeline.store()
+    store = pipeline.answers()
     start = time.perf_counter()
     for query in list_queries(paths.queries):
         run(query, store)

@@ -196,7 +196,7 @@ def embedded_engine(paths: Paths, engine: str = "oxigraph") -> Engine:
             raise InputError(f"{paths.build / 'store'} does not exist or is not complete: the "
                              "graph has not been built and inferred yet",
                              hint="run `make run` (or kg build, kg infer) first")
-        return pipeline.store(read_only=True)
+        return pipeline.answers(read_only=True)
     chosen = RdflibEngine()
     for path in (paths.build / "asserted.nq", paths.build / "inferred.nq"):
         chosen.load_file(path)

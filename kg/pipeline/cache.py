@@ -52,6 +52,7 @@ def sha256_file(path: Path) -> str:
 # The modules whose code decides what a chunk holds (its graph, entailments, fragments
 # and findings); code_key() adds every kg module they import, found by reading them.
 PIPELINE_MODULES = ("kg.pipeline.chunks", "kg.pipeline.closure", "kg.pipeline.shacl",
+                    "kg.pipeline.footprint",
                     "kg.pipeline.outputs", "kg.pipeline.cache", "kg.pipeline.run")
 
 

@@ -37,6 +37,7 @@ from kg.linking import link_graphs
 from kg.namespace import ENTITIES_GRAPH, ID, PREFIXES, document_graph
 from kg.pipeline.cache import Entry, combine, sha256_file
 from kg.pipeline.closure import Closure
+from kg.pipeline.footprint import predicate_digests
 from kg.registry import Registry, registry_graph
 from kg.sparql import to_ox
 
@@ -183,6 +184,7 @@ def _write_chunk(folder: Path, graphs: Mapping[URIRef, Graph], derived: set[Any]
         meta["nt_last"] = triples[-1] if triples else ""
         meta["derived_first"] = derived_lines[0] if derived_lines else ""
         meta["derived_last"] = derived_lines[-1] if derived_lines else ""
+        meta["predicates"] = predicate_digests(quads)
         (temp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         try:
             os.rename(temp, folder)

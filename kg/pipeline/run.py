@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 
 from kg.build import Paths, load_ontology
 from kg.compile import Coverage, curation_files
@@ -35,8 +35,10 @@ from kg.errors import InputError, Problem, ProblemList
 from kg.linking import LINKS_FILE, SNAPSHOT_FILE
 from kg.namespace import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg.pipeline import chunks, outputs
+from kg.pipeline.answers import ANSWERS_DIR, CachedEngine
 from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_file
 from kg.pipeline.closure import keep
+from kg.pipeline.footprint import StoreState, predicate_digests
 from kg.pipeline.progress import Progress
 from kg.pipeline.workstore import WorkStore, open_store
 from kg.registry import load_registry
@@ -277,7 +279,7 @@ class Pipeline:
             new[outcome.name] = outcome.entry
         entries = {**reuse, **new}
         self._check_documents(entries)
-        store = WorkStore(open_store(self.paths.build))
+        store = self.store()
         old_graphs = {name: [g["graph"] for g in entry.meta.get("graphs", [])]
                       for name, entry in self.cache.entries.items()}
         changed = [n for n in entries if n not in self.cache.entries
@@ -384,13 +386,60 @@ class Pipeline:
         else:
             closure_lines = outputs.minus(
                 sorted_lines(d / "derived.nt" for _, d, _ in chunk_dirs), asserted_nt)
+        written_count = [0]
         with closure_file.open("w", encoding="utf-8") as out:
-            count = 0
-            for line in closure_lines:
-                out.write(line)
-                count += 1
+            closure_predicates = predicate_digests(_written(closure_lines, out, written_count))
+        count = written_count[0]
+        closure_digest = sha256_file(closure_file)
         store = self.store()
-        store.replace_graph_from(str(INFERRED_GRAPH), closure_file)
+        rules_file = self.cache.root / "rules.nt"
+        # The rules read the asserted graphs, the closure and the ontology; when the
+        # triples with the predicates they name are unchanged, so is what they derive.
+        parts: dict[str, Any] = {n: e.meta.get("predicates", {})
+                                 for n, e in self.cache.entries.items()}
+        parts["graph/inferred closure"] = closure_predicates
+        rules_key = StoreState(parts, str(self.cache.state.get("ontology"))).key(
+            *(r.text for r in rules), extra=reasoner)
+        cached = self.cache.state.get("rules") or {}
+        if rules_key is not None and cached.get("key") == rules_key and rules_file.exists():
+            counts = dict(cached["counts"])
+            content = combine(closure_digest, sha256_file(rules_file))
+            if self.cache.state.get("inferred_graph") != content:
+                store.replace_graph_from(str(INFERRED_GRAPH), closure_file)
+                store.load_into(str(INFERRED_GRAPH), rules_file)
+                store.flush()
+        else:
+            store.replace_graph_from(str(INFERRED_GRAPH), closure_file)
+            counts = self._run_rules(store, rules, rules_file)
+            content = combine(closure_digest, sha256_file(rules_file))
+            self.cache.state["rules"] = {"key": rules_key, "counts": counts}
+        self.cache.state["inferred_graph"] = content
+        with rules_file.open(encoding="utf-8") as stream:
+            rule_predicates = predicate_digests(stream)
+        self.cache.state["inferred_predicates"] = {"closure": closure_predicates,
+                                                   "rules": rule_predicates}
+        files: list[Path] = []
+        total = self.cache.state.get("inferred_summary", {}).get("triples", 0)
+        if (self.cache.state.get("inferred_written") != content
+                or not all(t.exists() for t in targets)):
+            writer = outputs.Writer()
+            try:
+                with closure_file.open(encoding="utf-8") as closure, \
+                        rules_file.open(encoding="utf-8") as derived:
+                    total = outputs.write_inferred(self.paths.build / "inferred", closure,
+                                                   derived, writer)
+            except BaseException:
+                writer.discard()
+                raise
+            files = writer.commit()
+            self.cache.state["inferred_written"] = content
+        self.cache.state["inferred"] = key
+        self.cache.state["inferred_summary"] = {"owl": count, "rules": counts, "triples": total}
+        self.cache.save()
+        return InferResult(count, counts, total, files)
+
+    def _run_rules(self, store: WorkStore, rules: list[Any], rules_file: Path) -> dict[str, int]:
+        """Run the status rules in order on the store; write what they derived (sorted)."""
         derived: set[Any] = set()
         counts: dict[str, int] = {}
         for rule in rules:
@@ -409,20 +458,8 @@ class Pipeline:
             store.remove_triples(str(INFERRED_GRAPH), dropped)
         store.flush()
         rule_lines = [f"{line}\n" for line in chunks.nt_lines(t for t in derived if keep(t))]
-        (self.cache.root / "rules.nt").write_text("".join(rule_lines), encoding="utf-8")
-        writer = outputs.Writer()
-        try:
-            with closure_file.open(encoding="utf-8") as closure:
-                total = outputs.write_inferred(self.paths.build / "inferred", closure,
-                                               rule_lines, writer)
-        except BaseException:
-            writer.discard()
-            raise
-        files = writer.commit()
-        self.cache.state["inferred"] = key
-        self.cache.state["inferred_summary"] = {"owl": count, "rules": counts, "triples": total}
-        self.cache.save()
-        return InferResult(count, counts, total, files)
+        rules_file.write_text("".join(rule_lines), encoding="utf-8")
+        return counts
 
     def _owlrl_closure(self, asserted_nt: Path) -> list[str]:
         """The reference: owlrl's OWL 2 RL closure of the whole graph, as sorted lines."""
@@ -494,8 +531,9 @@ class Pipeline:
             self.cache.entries[name].findings = found
         findings = [f for e in self.cache.entries.values() for f in e.findings]
         findings += self._validate_rules(store, core, registry)
-        findings += shacl.store_findings(store, constraints, lambda focus: _store_quote(store,
-                                                                                      focus))
+        answers = CachedEngine(store, self.store_state(), self.cache.root / ANSWERS_DIR)
+        findings += shacl.store_findings(answers, constraints,
+                                         lambda focus: _store_quote(store, focus))
         findings = shacl.dedupe(findings)
         conforms = not any(f["severity"] == "Violation" for f in findings)
         self.cache.state["validated"] = {"key": stage_key, "findings": findings}
@@ -504,13 +542,21 @@ class Pipeline:
                               len(jobs))
 
     def _validate_rules(self, store: WorkStore, core: Graph, registry: Graph) -> list[Any]:
-        """The status rules' output (standings), with what it names described."""
+        """The status rules' output (standings), with the types of what it names.
+
+        The shapes of the nodes the rules make (dated standings, standings) constrain
+        their own values and the classes of the nodes they name, nothing further: the
+        data is the rules' output and the types (asserted and entailed) of every node
+        in it. Its findings depend on those alone, so they are kept until the rules'
+        output or a type in the store changes.
+        """
         from kg.pipeline import shacl
 
         rules_file = self.cache.root / "rules.nt"
         if not rules_file.exists():
             return []
-        key = combine(self.environment(), str(self.cache.state.get("inferred")))
+        types = self.store_state().predicates.get(str(RDF.type), "")
+        key = combine(self.environment(), sha256_file(rules_file), types)
         cached = self.cache.state.get("rules_validation")
         if cached and cached.get("key") == key:
             return list(cached["findings"])
@@ -518,16 +564,31 @@ class Pipeline:
         # The nodes the rules made (standings); the documents' nodes are validated with
         # their documents.
         subjects = {s for s in set(data.subjects()) if not str(s).startswith(chunks.DOC_PREFIX)}
-        objects = {str(o) for o in data.objects() if isinstance(o, URIRef)}
-        data += store.describe(sorted(objects | {str(s) for s in subjects}))
+        nodes = {str(o) for o in data.objects() if isinstance(o, URIRef)}
+        nodes |= {str(s) for s in data.subjects() if isinstance(s, URIRef)}
+        for node, kind in store.types(sorted(nodes)):
+            data.add((URIRef(node), RDF.type, URIRef(kind)))
         found = shacl.validate_chunk(data, core, self.ontology, subjects)
         self.cache.state["rules_validation"] = {"key": key, "findings": found}
         return found
+
+    def store_state(self) -> StoreState:
+        """The digest of each predicate's triples in the working store, from the manifest."""
+        parts: dict[str, Any] = {n: e.meta.get("predicates", {})
+                                 for n, e in self.cache.entries.items()}
+        for part, digests in (self.cache.state.get("inferred_predicates") or {}).items():
+            parts[f"graph/inferred {part}"] = digests
+        return StoreState(parts, str(self.cache.state.get("ontology")))
 
     # --- access for later stages ------------------------------------------------------------
 
     def store(self, read_only: bool = False) -> WorkStore:
         return WorkStore(open_store(self.paths.build, read_only))
+
+    def answers(self, read_only: bool = False) -> CachedEngine:
+        """The working store, with SELECT answers kept until what they read changes."""
+        return CachedEngine(self.store(read_only), self.store_state(),
+                            self.cache.root / ANSWERS_DIR)
 
     def chunk_dirs(self) -> list[tuple[str, Path, dict[str, Any]]]:
         if not self.cache.entries:
@@ -554,6 +615,14 @@ def _report(meta: dict[str, Any]) -> DocumentReport:
         meta["doc_id"], meta["claims"], meta["mentions"], meta["editorial"],
         Coverage(meta["doc_id"], cov["total"], [tuple(u) for u in cov["uncovered"]],
                  [tuple(n) for n in cov["no_act"]]))
+
+
+def _written(lines: Iterable[str], out: IO[str], count: list[int]) -> Iterator[str]:
+    """Write each line to ``out`` as it passes; ``count[0]`` counts them."""
+    for line in lines:
+        out.write(line)
+        count[0] += 1
+        yield line
 
 
 def sorted_lines(paths: Iterable[Path]) -> Iterator[str]:

@@ -54,8 +54,12 @@ class WorkStore(OxigraphEngine):
             self.store.bulk_load(path=str(quads_file), format=ox.RdfFormat.N_QUADS)
 
     def replace_graph_from(self, graph: str, nt_file: Path) -> None:
+        self.store.remove_graph(ox.NamedNode(graph))
+        self.load_into(graph, nt_file)
+
+    def load_into(self, graph: str, nt_file: Path) -> None:
+        """Add the triples of an N-Triples file to a graph."""
         name = ox.NamedNode(graph)
-        self.store.remove_graph(name)
         if nt_file.stat().st_size:
             self.store.bulk_load(path=str(nt_file), format=ox.RdfFormat.N_TRIPLES,
                                  to_graph=name)
@@ -85,6 +89,16 @@ class WorkStore(OxigraphEngine):
                 graph.add((from_ox(quad.subject), from_ox(quad.predicate),  # type: ignore[arg-type]
                            from_ox(quad.object)))
         return graph
+
+    def types(self, iris: Iterable[str]) -> list[tuple[str, str]]:
+        """The (node, class) pairs of the nodes' ``rdf:type`` triples, in any graph."""
+        kind = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        out = []
+        for iri in iris:
+            for quad in self.store.quads_for_pattern(ox.NamedNode(iri), kind, None, None):
+                if isinstance(quad.object, ox.NamedNode):
+                    out.append((iri, quad.object.value))
+        return out
 
     def flush(self) -> None:
         self.store.flush()

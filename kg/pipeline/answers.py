@@ -1,0 +1,79 @@
+"""Answers kept beside the working store, keyed by what each query reads.
+
+A query's answer is stored (as SPARQL 1.1 JSON results) under a key of its text, its
+parameters and the state of the predicates it reads (:mod:`kg.pipeline.footprint`);
+asking it again with those unchanged reads the file instead of the store. Nothing
+is ever invalidated by hand: a change to the data gives a new key. Files are written
+atomically; at most :data:`KEEP` answers are kept, the oldest removed first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kg.pipeline.footprint import StoreState
+from kg.sparql import Results, Term, parse_json_results, to_json
+
+ANSWERS_DIR = "answers"
+KEEP = 2000
+
+
+class CachedEngine:
+    """An engine whose SELECT answers are cached; everything else goes to ``engine``."""
+
+    def __init__(self, engine: Any, state: StoreState, folder: Path) -> None:
+        self.engine = engine
+        self.state = state
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Results:
+        extra = json.dumps(sorted((k, v.n3()) for k, v in (bindings or {}).items()))
+        key = self.state.key(query, extra=extra)
+        path = self.folder / f"{key}.json" if key else None
+        if path is not None and path.is_file():
+            try:
+                results = parse_json_results(json.loads(path.read_text(encoding="utf-8")))
+                self.hits += 1
+                return results
+            except (OSError, ValueError, KeyError):
+                pass  # an unreadable file is asked again and replaced
+        results: Results = self.engine.select(query, bindings)
+        self.misses += 1
+        if path is not None:
+            _write(path, to_json(results))
+            _prune(self.folder)
+        return results
+
+    def construct(self, query: str) -> Any:
+        return self.engine.construct(query)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _prune(folder: Path) -> None:
+    files = list(folder.glob("*.json"))
+    if len(files) <= KEEP:
+        return
+    files.sort(key=lambda f: f.stat().st_mtime)
+    for old in files[: len(files) - KEEP]:
+        old.unlink(missing_ok=True)
