@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kg.pipeline.footprint import StoreState
+from kg.pipeline.footprint import Footprints, StoreState
 from kg.sparql import Results, Term, parse_json_results, to_json
 
 ANSWERS_DIR = "answers"
@@ -40,6 +40,8 @@ class CachedEngine:
         extra = json.dumps(sorted((k, v.n3()) for k, v in (bindings or {}).items()))
         key = self.state.key(query, extra=extra)
         path = self.folder / f"{key}.json" if key else None
+        if isinstance(self.state.footprint, Footprints):
+            self.state.footprint.save()
         if path is not None and path.is_file():
             try:
                 results = parse_json_results(json.loads(path.read_text(encoding="utf-8")))

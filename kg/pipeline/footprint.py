@@ -23,14 +23,18 @@ is never cached.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rdflib import URIRef, Variable
-from rdflib.paths import NegatedPath, Path
+from rdflib.paths import NegatedPath
+from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql.parserutils import CompValue
 
 EVERYTHING = None
@@ -60,7 +64,7 @@ def _walk(node: Any, out: set[str], seen: set[int]) -> None:
         out.add(str(node))
     elif isinstance(node, NegatedPath):
         raise _Everything
-    elif isinstance(node, Path):
+    elif isinstance(node, PropertyPath):
         for attr in ("arg", "args", "path"):
             _walk(getattr(node, attr, None), out, seen)
     elif isinstance(node, CompValue):
@@ -142,6 +146,44 @@ def predicate_digests(lines: Iterable[str]) -> dict[str, str]:
     return {predicate: digest.hexdigest() for predicate, digest in sorted(hashes.items())}
 
 
+class Footprints:
+    """Footprints kept in a JSON file by the SHA-256 of the query text.
+
+    Reading a query's footprint means parsing it with rdflib (tens of milliseconds);
+    a run that finds every answer cached would spend most of its time there.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.known: dict[str, list[str] | None] = {}
+        self.dirty = False
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self.known = loaded
+        except (OSError, ValueError):
+            pass
+
+    def __call__(self, query: str) -> frozenset[str] | None:
+        digest = hashlib.sha256(query.encode("utf-8")).hexdigest()
+        if digest in self.known:
+            found = self.known[digest]
+            return None if found is None else frozenset(found)
+        reads = footprint(query)
+        self.known[digest] = None if reads is None else sorted(reads)
+        self.dirty = True
+        return reads
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
+        os.replace(temp, self.path)
+        self.dirty = False
+
+
 class StoreState:
     """The digest of each predicate's triples in the store, from its parts' digests.
 
@@ -149,8 +191,10 @@ class StoreState:
     digests; ``fixed`` is what every answer depends on anyway (the ontology graph).
     """
 
-    def __init__(self, parts: Mapping[str, Mapping[str, str]], fixed: str) -> None:
+    def __init__(self, parts: Mapping[str, Mapping[str, str]], fixed: str,
+                 footprints: Footprints | None = None) -> None:
         self.fixed = fixed
+        self.footprint = footprints or footprint
         combined: dict[str, Any] = {}
         for name in sorted(parts):
             for predicate, digest in parts[name].items():
@@ -172,7 +216,7 @@ class StoreState:
         predicates: set[str] = set()
         for query in queries:
             digest.update(query.encode("utf-8"))
-            reads = footprint(query)
+            reads = self.footprint(query)
             if reads is EVERYTHING:
                 digest.update(f"* {self.everything}\n".encode())
                 return digest.hexdigest()

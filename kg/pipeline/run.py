@@ -38,13 +38,14 @@ from kg.pipeline import chunks, outputs
 from kg.pipeline.answers import ANSWERS_DIR, CachedEngine
 from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_file
 from kg.pipeline.closure import keep
-from kg.pipeline.footprint import StoreState, predicate_digests
+from kg.pipeline.footprint import Footprints, StoreState, predicate_digests
 from kg.pipeline.progress import Progress
 from kg.pipeline.workstore import WorkStore, open_store
 from kg.registry import load_registry
 
 T = TypeVar("T")
 REGISTRY = "entities.yaml"
+FOOTPRINTS = "footprints.json"
 
 
 def workers() -> int:
@@ -398,8 +399,10 @@ class Pipeline:
         parts: dict[str, Any] = {n: e.meta.get("predicates", {})
                                  for n, e in self.cache.entries.items()}
         parts["graph/inferred closure"] = closure_predicates
-        rules_key = StoreState(parts, str(self.cache.state.get("ontology"))).key(
+        footprints = Footprints(self.cache.root / FOOTPRINTS)
+        rules_key = StoreState(parts, str(self.cache.state.get("ontology")), footprints).key(
             *(r.text for r in rules), extra=reasoner)
+        footprints.save()
         cached = self.cache.state.get("rules") or {}
         if rules_key is not None and cached.get("key") == rules_key and rules_file.exists():
             counts = dict(cached["counts"])
@@ -478,7 +481,6 @@ class Pipeline:
         chunk_dirs = self.chunk_dirs()
         if "inferred" not in self.cache.state:
             raise InputError("the graph has not been inferred yet", hint="run `kg infer` first")
-        shapes = _parse_turtle(self.paths.shapes_file)
         # Nothing changed since the last validation (the store holds the same graphs, the
         # shapes are the same): its findings stand.
         stage_key = combine(self.environment(), str(self.cache.state.get("inferred")),
@@ -488,6 +490,7 @@ class Pipeline:
             findings = done["findings"]
             conforms = not any(f["severity"] == "Violation" for f in findings)
             return ValidateResult(conforms, findings, shacl.report_graph(findings, conforms), 0)
+        shapes = _parse_turtle(self.paths.shapes_file)
         core, constraints = shacl.split_shapes(shapes)
         store = self.store()
         folders = {name: folder for name, folder, _ in chunk_dirs}
@@ -578,7 +581,8 @@ class Pipeline:
                                  for n, e in self.cache.entries.items()}
         for part, digests in (self.cache.state.get("inferred_predicates") or {}).items():
             parts[f"graph/inferred {part}"] = digests
-        return StoreState(parts, str(self.cache.state.get("ontology")))
+        return StoreState(parts, str(self.cache.state.get("ontology")),
+                          Footprints(self.cache.root / FOOTPRINTS))
 
     # --- access for later stages ------------------------------------------------------------
 
