@@ -250,17 +250,22 @@ def make_corpus(data: Path, target: Path, docs: int) -> Path:
 
 
 def edit_one(data: Path) -> Path:
-    """Shorten one quote of the last document by its last word (still a quote of the text)."""
+    """Shorten one claim's quote in the last document by its last word (still a quote of
+    the text): the claim's words change, and with them every answer that shows them."""
     path = sorted((data / "curation").glob("*.yaml"))[-1]
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    in_claims = False
     for n, line in enumerate(lines):
+        if not line.startswith((" ", "#", "\n")):
+            in_claims = line.startswith("claims:")
         stripped = line.strip()
-        if stripped.startswith('quote: "') and stripped.endswith('"') and " " in stripped[8:-1]:
+        if (in_claims and stripped.startswith('quote: "') and stripped.endswith('"')
+                and " " in stripped[8:-1]):
             quote = stripped[8:-1]
             lines[n] = line.replace(quote, quote.rsplit(" ", 1)[0], 1)
             path.write_text("".join(lines), encoding="utf-8")
             return path
-    raise ValueError(f"no quote to edit in {path}")
+    raise ValueError(f"no claim quote to edit in {path}")
 
 
 def pipeline_once(paths: Paths) -> tuple[int, float]:
