@@ -98,12 +98,13 @@ def replicate(data: Path, target: Path, copies: int) -> Path:
                     extra.append(key)
             (target / "curation" / f"{doc_id}.yaml").write_text(copy, encoding="utf-8")
     for key in extra:
-        original, n = key.rsplit("-copy", 1)
+        original, copy_number = key.rsplit("-copy", 1)
         block = re.search(rf"^{re.escape(original)}:\n(?:  .*\n)+", registry, re.MULTILINE)
         if block is None:
             raise ValueError(f"no registry entry {original!r} to copy")
         entry = block.group(0).replace(f"{original}:\n", f"{key}:\n", 1)
-        entry = re.sub(r"^(  label: .*)$", rf"\1 (copy {n})", entry, count=1, flags=re.MULTILINE)
+        entry = re.sub(r"^(  label: .*)$", rf"\1 (copy {copy_number})", entry, count=1,
+                       flags=re.MULTILINE)
         registry += f"\n{entry}"
     (target / "entities.yaml").write_text(registry, encoding="utf-8")
     return target

@@ -33,7 +33,8 @@ PREFIX = f"PREFIX dip: <{DIP}>\n"
 ])
 def test_the_footprint_names_every_predicate_a_query_reads(query: str, reads: set[str]) -> None:
     found = footprint(PREFIX + query)
-    assert found is not None and {p for p in found if p.startswith(DIP) or 'rdf-syntax' in p} == reads
+    assert found is not None
+    assert {p for p in found if p.startswith(DIP) or "rdf-syntax" in p} == reads
 
 
 @pytest.mark.parametrize("query", [
@@ -43,6 +44,9 @@ def test_the_footprint_names_every_predicate_a_query_reads(query: str, reads: se
     "SELECT ?c WHERE { ?c dip:issue ?i BIND (NOW() AS ?t) }",  # a value not from the data
     "SELECT ?c WHERE { ?c dip:issue ?i BIND (RAND() AS ?r) }",
     "SELECT ?c WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?c dip:issue ?i } }",
+    "SELECT ?c WHERE { SERVICE SILENT <http://127.0.0.1:1/sparql> { ?c dip:issue ?i } }",
+    # a "#" inside an IRI does not start a comment that would hide the NOW() after it
+    "SELECT ?c WHERE { ?c <http://e/x#issue> ?i . BIND (NOW() AS ?t) }",
 ])
 def test_a_query_that_may_read_anything_is_never_keyed_on_a_part(query: str) -> None:
     state = StoreState({"a": {DIP + "issue": "1"}}, "fixed")
@@ -143,7 +147,7 @@ def test_a_date_edit_runs_the_rules_again_and_changes_the_answers(scratch: Proje
                      encoding="utf-8")
     pipeline = _pipeline(scratch)
     assert (scratch.build / "cache" / "rules.nt").read_text(encoding="utf-8") != rules_before
-    hits, misses = _answers_agree(pipeline)
+    _, misses = _answers_agree(pipeline)
     assert misses > 0
 
 

@@ -10,12 +10,11 @@ atomically; at most :data:`KEEP` answers are kept, the oldest removed first.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kg.export import write_atomically
 from kg.pipeline.footprint import Footprints, StoreState
 from kg.sparql import Results, Term, parse_json_results, to_json
 
@@ -44,32 +43,17 @@ class CachedEngine:
             self.state.footprint.save()
         if path is not None and path.is_file():
             try:
-                results = parse_json_results(json.loads(path.read_text(encoding="utf-8")))
+                cached = parse_json_results(json.loads(path.read_text(encoding="utf-8")))
                 self.hits += 1
-                return results
+                return cached
             except (OSError, ValueError, KeyError):
                 pass  # an unreadable file is asked again and replaced
         results: Results = self.engine.select(query, bindings)
         self.misses += 1
         if path is not None:
-            _write(path, to_json(results))
+            write_atomically({path: to_json(results)})
             _prune(self.folder)
         return results
-
-    def construct(self, query: str) -> Any:
-        return self.engine.construct(query)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 def _prune(folder: Path) -> None:

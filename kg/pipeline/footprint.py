@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +36,10 @@ from rdflib.paths import NegatedPath
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kg.export import write_atomically
+
 EVERYTHING = None
-_UNCACHEABLE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE|SERVICE)\s*[({<?$]", re.IGNORECASE)
+_UNCACHEABLE = re.compile(r"\b(?:(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(|SERVICE\b)", re.IGNORECASE)
 
 
 class _Everything(Exception):
@@ -93,7 +94,7 @@ def footprint(query: str) -> frozenset[str] | None:
     >>> footprint("SELECT ?p WHERE { ?x ?p ?y }") is None
     True
     """
-    if _UNCACHEABLE.search(_strip_strings(query)):
+    if not cacheable(query):
         return EVERYTHING
     # Parsed in a thread of its own: pyparsing keeps exceptions from its backtracking in
     # reference cycles, and a frame's callers stay alive with it; a thread's frames have
@@ -123,9 +124,10 @@ def cacheable(query: str) -> bool:
 
 
 def _strip_strings(query: str) -> str:
-    no_comments = re.sub(r"#[^\n]*", "", query)
-    return re.sub(r"'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"[^\"\n]*\"", "\"\"", no_comments,
-                  flags=re.DOTALL)
+    """The query without its comments, strings and IRIs (the tokenizer of kg.queries)."""
+    from kg.queries import _TOKEN
+
+    return _TOKEN.sub(" ", query)
 
 
 def predicate_of(line: str) -> str:
@@ -175,13 +177,9 @@ class Footprints:
         return reads
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
-        os.replace(temp, self.path)
-        self.dirty = False
+        if self.dirty:
+            write_atomically({self.path: json.dumps(self.known, sort_keys=True)})
+            self.dirty = False
 
 
 class StoreState:

@@ -533,8 +533,9 @@ class Pipeline:
             self.cache.entries[name].validation_key = key
             self.cache.entries[name].findings = found
         findings = [f for e in self.cache.entries.values() for f in e.findings]
-        findings += self._validate_rules(store, core, registry)
-        answers = CachedEngine(store, self.store_state(), self.cache.root / ANSWERS_DIR)
+        state = self.store_state()
+        findings += self._validate_rules(store, core, state)
+        answers = CachedEngine(store, state, self.cache.root / ANSWERS_DIR)
         findings += shacl.store_findings(answers, constraints,
                                          lambda focus: _store_quote(store, focus))
         findings = shacl.dedupe(findings)
@@ -544,7 +545,7 @@ class Pipeline:
         return ValidateResult(conforms, findings, shacl.report_graph(findings, conforms),
                               len(jobs))
 
-    def _validate_rules(self, store: WorkStore, core: Graph, registry: Graph) -> list[Any]:
+    def _validate_rules(self, store: WorkStore, core: Graph, state: StoreState) -> list[Any]:
         """The status rules' output (standings), with the types of what it names.
 
         The shapes of the nodes the rules make (dated standings, standings) constrain
@@ -558,7 +559,7 @@ class Pipeline:
         rules_file = self.cache.root / "rules.nt"
         if not rules_file.exists():
             return []
-        types = self.store_state().predicates.get(str(RDF.type), "")
+        types = state.predicates.get(str(RDF.type), "")
         key = combine(self.environment(), sha256_file(rules_file), types)
         cached = self.cache.state.get("rules_validation")
         if cached and cached.get("key") == key:
