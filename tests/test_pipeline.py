@@ -219,3 +219,40 @@ def test_a_document_is_validated_again_when_a_document_it_answers_changes(
     assert "doc/1945-07-11-harriman-soong" in answering
     assert result.validated == 1 + len(answering) < _parts(scratch.data)
     assert result.conforms
+
+
+def test_validating_every_target_then_keeping_the_focus_gives_the_same_findings() -> None:
+    """The standings are validated without passing pySHACL a focus list (it compares each
+    target with the whole list); the findings kept for the focus nodes are the same."""
+    from rdflib import RDF, Literal, Namespace, URIRef
+    from rdflib.namespace import XSD
+
+    from kg.build import load_ontology
+    from kg.pipeline import shacl
+
+    dip = Namespace("https://w3id.org/dipkg/ontology#")
+    status = "https://w3id.org/dipkg/id/status/"
+    claim = URIRef("https://w3id.org/dipkg/id/doc/d/claim/1")
+    data = Graph()
+    data.add((claim, RDF.type, dip.Claim))  # a document's node: only its type is here
+    good, bad = URIRef(status + "good"), URIRef(status + "bad")
+    for node in (good, bad):
+        data.add((node, RDF.type, dip.DatedStanding))
+        data.add((node, dip.restsOn, claim))
+        data.add((node, dip.standingStatus, dip.Disputed))
+    data.add((good, dip.asOf, Literal("1945-07-11", datatype=XSD.date)))
+    data.add((bad, dip.asOf, Literal("1945-07-11")))  # not an xsd:date
+    shapes, _ = shacl.split_shapes(Graph().parse(ROOT / "ontology" / "shapes.ttl"))
+    ontology = load_ontology(ROOT / "ontology" / "dip.ttl")
+
+    def found(select: bool) -> list[tuple[str, ...]]:
+        return sorted((f["focus"], f["path"], f["message"]) for f in shacl.validate_chunk(
+            data, shapes, ontology, [good, bad], select_focus=select))
+
+    selected = found(True)
+    assert selected == found(False)
+    # The bad standing's date, and the missing issue and negotiation of both, are found;
+    # the claim, which has only its type here, is not reported.
+    assert {(f[0].rsplit("/", 1)[-1], f[1]) for f in selected} == {
+        ("bad>", "dip:asOf"), ("bad>", "dip:standingOf"), ("bad>", "dip:standingIn"),
+        ("good>", "dip:standingOf"), ("good>", "dip:standingIn")}, selected

@@ -572,7 +572,8 @@ class Pipeline:
         nodes |= {str(s) for s in data.subjects() if isinstance(s, URIRef)}
         for node, kind in store.types(sorted(nodes)):
             data.add((URIRef(node), RDF.type, URIRef(kind)))
-        found = shacl.validate_chunk(data, core, self.ontology, subjects)
+        found = shacl.validate_chunk(data, core, self.ontology, subjects,
+                                     select_focus=False)
         self.cache.state["rules_validation"] = {"key": key, "findings": found}
         return found
 
