@@ -139,7 +139,8 @@ def _validate_job(name: str, folder: Path, context_nt: str, key: str) -> list[di
         data += _VALIDATION["registry"]
     if context_nt:
         data.parse(data=context_nt, format="nt")
-    return shacl.validate_chunk(data, _VALIDATION["core"], _VALIDATION["ontology"], focus)
+    return shacl.validate_chunk(data, _VALIDATION["core"], _VALIDATION["ontology"], focus,
+                               select_focus=False)
 
 
 def _rule_lines_by_document(rules_file: Path) -> dict[str, str]:
