@@ -51,7 +51,7 @@ class CachedEngine:
         results: Results = self.engine.select(query, bindings)
         self.misses += 1
         if path is not None:
-            write_atomically({path: to_json(results)})
+            write_atomically({path: to_json(results, compact=True)})
             _prune(self.folder)
         return results
 

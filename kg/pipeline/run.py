@@ -241,7 +241,15 @@ class Pipeline:
         if not files:
             raise InputError(f"no curation files in {data / 'curation'}",
                              hint="start one with `kg new TEXT` (README: Adding a document)")
-        registry, hashes = self._registry(registry_file)
+        # The registry's entity hashes are kept with its digest: parsing a large registry
+        # is the main cost of a build where nothing changed.
+        registry_key = combine(environment, sha256_file(registry_file))
+        known = self.cache.state.get("registry_hashes") or {}
+        registry: Any = None
+        if known.get("key") == registry_key:
+            hashes: dict[str, str] = known["hashes"]
+        else:
+            registry, hashes = self._registry(registry_file)
         shared_inputs = {"entities": {str(registry_file): sha256_file(registry_file)}}
         if (data / LINKS_FILE).exists():
             shared_inputs["links"] = {str(p): sha256_file(p) for p in (
@@ -266,6 +274,8 @@ class Pipeline:
                 todo_shared.append(kind)
         outcomes: list[chunks.Outcome] = []
         if todo_docs or todo_shared:
+            if registry is None:
+                registry, hashes = self._registry(registry_file)
             chunks.prepare(chunks.Context(data, self.ontology, registry, hashes, environment))
             jobs: list[tuple[Any, ...]] = [(chunks.work_shared, kind, shared_inputs[kind],
                                             self.cache.chunks_dir) for kind in todo_shared]
@@ -300,6 +310,7 @@ class Pipeline:
         self.cache.entries = entries
         self.cache.state["store"] = {n: e.key for n, e in entries.items()}
         self.cache.state["ontology"] = onto_digest
+        self.cache.state["registry_hashes"] = {"key": registry_key, "hashes": hashes}
         asserted_key = combine(*(f"{n} {e.key}" for n, e in sorted(entries.items())))
         written: list[Path] = []
         targets = [self.paths.build / f"asserted.{s}" for s in ("trig", "nq", "ttl", "nt",
