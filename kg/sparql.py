@@ -146,6 +146,15 @@ class OxigraphEngine:
         rows = [{var: from_ox(solution[var]) for var in variables} for solution in solutions]
         return Results(variables, rows)
 
+    def select_json(self, query: str, bindings: Mapping[str, Term] | None = None) -> str:
+        """The answer as SPARQL 1.1 Query Results JSON, written by Oxigraph itself (no
+        Python term is made: the answer cache stores this text as it is)."""
+        solutions = self._query(query, bindings)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise InputError("the query is not a SELECT query",
+                             hint="stored queries must be SELECT queries")
+        return solutions.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8") + "\n"
+
     def construct(self, query: str) -> Graph:
         triples = self._query(query)
         graph = Graph()

@@ -48,8 +48,14 @@ class CachedEngine:
                 return cached
             except (OSError, ValueError, KeyError):
                 pass  # an unreadable file is asked again and replaced
-        results: Results = self.engine.select(query, bindings)
         self.misses += 1
+        if path is not None and hasattr(self.engine, "select_json"):
+            # Oxigraph writes the JSON; it is kept as written and read back once.
+            text = self.engine.select_json(query, bindings)
+            write_atomically({path: text})
+            _prune(self.folder)
+            return parse_json_results(json.loads(text))
+        results: Results = self.engine.select(query, bindings)
         if path is not None:
             write_atomically({path: to_json(results, compact=True)})
             _prune(self.folder)
