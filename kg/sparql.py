@@ -153,7 +153,9 @@ class OxigraphEngine:
         if not isinstance(solutions, ox.QuerySolutions):
             raise InputError("the query is not a SELECT query",
                              hint="stored queries must be SELECT queries")
-        return solutions.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8") + "\n"
+        data = solutions.serialize(format=ox.QueryResultsFormat.JSON)
+        assert data is not None  # serialize() without an output returns the bytes
+        return data.decode("utf-8") + "\n"
 
     def construct(self, query: str) -> Graph:
         triples = self._query(query)
