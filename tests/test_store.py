@@ -344,8 +344,11 @@ def test_serve_loads_prints_the_page_and_stops_on_ctrl_c(build: Build, tmp_path:
         server = Oxigraph(tmp_path, port)
         assert server.graph_counts() == expected_counts(build.parts())
         child.send_signal(signal.SIGINT)
-        assert child.wait(20) == 0
-        assert "Stopped" in (child.stderr.read() if child.stderr else "")
+        # communicate() drains both pipes while waiting: a child blocked on a full
+        # stderr pipe cannot exit.
+        _, errors = child.communicate(timeout=60)
+        assert child.returncode == 0, errors
+        assert "Stopped" in errors
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     finally:
