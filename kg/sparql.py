@@ -137,11 +137,15 @@ class OxigraphEngine:
         except SyntaxError as exc:
             raise _syntax(exc) from None
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Results:
+    def _solutions(self, query: str, bindings: Mapping[str, Term] | None) -> ox.QuerySolutions:
         solutions = self._query(query, bindings)
         if not isinstance(solutions, ox.QuerySolutions):
             raise InputError("the query is not a SELECT query",
                              hint="stored queries must be SELECT queries")
+        return solutions
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Results:
+        solutions = self._solutions(query, bindings)
         variables = [v.value for v in solutions.variables]
         rows = [{var: from_ox(solution[var]) for var in variables} for solution in solutions]
         return Results(variables, rows)
@@ -149,11 +153,7 @@ class OxigraphEngine:
     def select_json(self, query: str, bindings: Mapping[str, Term] | None = None) -> str:
         """The answer as SPARQL 1.1 Query Results JSON, written by Oxigraph itself (no
         Python term is made: the answer cache stores this text as it is)."""
-        solutions = self._query(query, bindings)
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise InputError("the query is not a SELECT query",
-                             hint="stored queries must be SELECT queries")
-        data = solutions.serialize(format=ox.QueryResultsFormat.JSON)
+        data = self._solutions(query, bindings).serialize(format=ox.QueryResultsFormat.JSON)
         assert data is not None  # serialize() without an output returns the bytes
         return data.decode("utf-8") + "\n"
 

@@ -302,4 +302,8 @@ def kg_main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":  # used by the `kg serve` test to run the command in a child
+    # The test plays a terminal's Ctrl-C. A suite started in the background by a
+    # non-interactive shell (`make test &`) inherits SIGINT ignored, and so would this
+    # child: give it the handler a terminal's process has.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(kg_main(sys.argv[1:]))
