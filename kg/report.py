@@ -142,7 +142,11 @@ def report(paths: Paths, engine: Engine, as_of: datetime.date | None = None) -> 
     """The report on ``as_of`` (default: the latest document's date)."""
     date = as_of or last_date(engine) or datetime.date.today()
     bound = Literal(date, datatype=XSD.date)
-    concessions = run(find_query("who-conceded-what", paths.query_dirs), engine, {"until": bound})
-    standings = run(find_query("standing-on", paths.query_dirs), engine, {"date": bound})
-    advice = run(find_query("third-party-advice", paths.query_dirs), engine)
+    asks = [(find_query("who-conceded-what", paths.query_dirs), {"until": bound}),
+            (find_query("standing-on", paths.query_dirs), {"date": bound}),
+            (find_query("third-party-advice", paths.query_dirs), {})]
+    prefetch = getattr(engine, "prefetch", None)
+    if prefetch is not None:  # the cached store: ask the changed ones side by side
+        prefetch([(query.text, bindings) for query, bindings in asks])
+    concessions, standings, advice = (run(query, engine, bindings) for query, bindings in asks)
     return render(concessions, standings, advice, date)

@@ -159,3 +159,23 @@ def test_answers_survive_an_unreadable_cache_file(scratch: Project) -> None:
         path.write_text("{not json", encoding="utf-8")
     hits, misses = _answers_agree(pipeline)
     assert hits == 0 and misses > 0
+
+
+def test_prefetch_asks_each_missing_answer_once_side_by_side(scratch: Project) -> None:
+    """Answers found by threads are the store's own, and select() then only reads them;
+    a query that fails in prefetch is left for select() to report."""
+    pipeline = _pipeline(scratch)
+    queries = list_queries(ROOT / "queries")
+    cached = pipeline.answers()
+    broken = "SELECT ?x WHERE { ?x ?p }"
+    asks: list[tuple[str, dict[str, object] | None]] = [(q.text, None) for q in queries]
+    assert cached.prefetch(asks + [(queries[0].text, {}), (broken, None)], threads=2) == len(queries)
+    assert cached.prefetch(asks, threads=2) == 0  # all kept now
+    for query in queries:
+        through_cache = run(query, cached)
+        direct = run(query, cached.engine)
+        assert through_cache.variables == direct.variables, query.name
+        assert through_cache.rows == direct.rows, query.name
+    assert (cached.hits, cached.misses, cached.prefetched) == (len(queries), 0, len(queries))
+    with pytest.raises(Exception, match="(?i)pars|syntax|expect"):
+        cached.select(broken)

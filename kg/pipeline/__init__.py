@@ -19,3 +19,13 @@ The stages, in order, each in its own module:
 - :mod:`kg.pipeline.run` -- the orchestration (``kg build``, ``kg infer``,
   ``kg validate``).
 """
+
+import os
+
+
+def workers() -> int:
+    """Processes (or threads) for work done side by side: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -20,7 +20,6 @@ changed, it does nothing.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from kg.compile import Coverage, curation_files
 from kg.errors import InputError, Problem, ProblemList
 from kg.linking import LINKS_FILE, SNAPSHOT_FILE
 from kg.namespace import INFERRED_GRAPH, ONTOLOGY_GRAPH
-from kg.pipeline import chunks, outputs
+from kg.pipeline import chunks, outputs, workers
 from kg.pipeline.answers import ANSWERS_DIR, CachedEngine
 from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_file
 from kg.pipeline.closure import keep
@@ -46,14 +45,6 @@ from kg.registry import load_registry
 T = TypeVar("T")
 REGISTRY = "entities.yaml"
 FOOTPRINTS = "footprints.json"
-
-
-def workers() -> int:
-    """Processes for per-chunk work: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def parallel(func: Callable[..., T], jobs: list[tuple[Any, ...]], label: str,

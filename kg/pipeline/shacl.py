@@ -175,6 +175,10 @@ _PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 def store_findings(engine: Engine, constraints: Iterable[SparqlConstraint],
                    quote: Any) -> list[dict[str, str]]:
     """Each SPARQL constraint, run once on the store; ``quote(focus)`` gives a focus's words."""
+    constraints = list(constraints)
+    prefetch = getattr(engine, "prefetch", None)
+    if prefetch is not None:  # the cached store: ask the changed ones side by side
+        prefetch([(constraint.query(), None) for constraint in constraints])
     out = []
     for constraint in constraints:
         results = engine.select(constraint.query())
