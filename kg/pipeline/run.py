@@ -311,14 +311,18 @@ class Pipeline:
             writer = outputs.Writer()
             try:
                 names = sorted(entries)
-                outputs.write_asserted(self.paths.build / "asserted",
-                                       [self.cache.folder(entries[n].key) for n in names],
-                                       [entries[n].meta for n in names], writer)
+                index = outputs.write_asserted(
+                    self.paths.build / "asserted",
+                    [self.cache.folder(entries[n].key) for n in names],
+                    [entries[n].meta for n in names], writer,
+                    self.cache.state.get("asserted_parts"))
                 outputs.write_context(self.paths.build / "context.jsonld", writer)
             except BaseException:
                 writer.discard()
                 raise
+            self.cache.state.pop("asserted_parts", None)  # stale until the files are in place
             written = writer.commit()
+            self.cache.state["asserted_parts"] = outputs.stamp_index(index)
             self.cache.state["asserted"] = asserted_key
         self.cache.save()
         docs = [_report(e.meta) for n, e in sorted(entries.items()) if n.startswith("doc/")]
