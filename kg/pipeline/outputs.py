@@ -308,14 +308,7 @@ class Segments:
             offset, length, lines = found
             if self._source is None:
                 self._source = self.path.open("rb")
-            self._source.seek(offset)
-            remaining = length
-            while remaining:
-                block = self._source.read(min(remaining, 1 << 20))
-                if not block:
-                    raise OSError(f"{self.path} is shorter than its index says")
-                raw.write(block)
-                remaining -= len(block)
+            _copy_range(self._source, offset, length, raw)
             self.copied += 1
         else:
             lines = make(out)
@@ -329,6 +322,32 @@ class Segments:
             self._source.close()
             self._source = None
         return {"parts": self.parts}
+
+
+def _copy_range(source: IO[bytes], offset: int, length: int, raw: Any) -> None:
+    """Append ``length`` bytes of ``source`` from ``offset`` to the buffered file ``raw``:
+    in the kernel where it can (``copy_file_range``), the rest through a buffer."""
+    raw.flush()
+    start = raw.tell()
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(source.fileno(), raw.fileno(), length - done,
+                                   offset + done, start + done)
+            if n == 0:
+                break
+            done += n
+    except (AttributeError, OSError):  # not Linux, or not one file system: copy below
+        pass
+    raw.seek(start + done)
+    source.seek(offset + done)
+    remaining = length - done
+    while remaining:
+        block = source.read(min(remaining, 1 << 20))
+        if not block:
+            raise OSError(f"{source.name} is shorter than its index says")
+        raw.write(block)
+        remaining -= len(block)
 
 
 def _stamp(path: Path) -> list[int] | None:
