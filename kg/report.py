@@ -21,7 +21,7 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from kg.build import Paths
-from kg.queries import find_query, run
+from kg.queries import StoredQuery, find_query, run
 from kg.sparql import Engine, Results, Term
 
 WIDTH = 96
@@ -142,7 +142,8 @@ def report(paths: Paths, engine: Engine, as_of: datetime.date | None = None) -> 
     """The report on ``as_of`` (default: the latest document's date)."""
     date = as_of or last_date(engine) or datetime.date.today()
     bound = Literal(date, datatype=XSD.date)
-    asks = [(find_query("who-conceded-what", paths.query_dirs), {"until": bound}),
+    asks: list[tuple[StoredQuery, dict[str, Term]]] = [
+            (find_query("who-conceded-what", paths.query_dirs), {"until": bound}),
             (find_query("standing-on", paths.query_dirs), {"date": bound}),
             (find_query("third-party-advice", paths.query_dirs), {})]
     prefetch = getattr(engine, "prefetch", None)

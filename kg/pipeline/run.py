@@ -39,7 +39,7 @@ from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_fil
 from kg.pipeline.closure import keep
 from kg.pipeline.footprint import Footprints, StoreState, predicate_digests
 from kg.pipeline.progress import Progress
-from kg.pipeline.workstore import WorkStore, open_store
+from kg.pipeline.workstore import GraphView, WorkStore, open_store
 from kg.registry import load_registry
 
 T = TypeVar("T")
@@ -499,6 +499,8 @@ class Pipeline:
             return ValidateResult(conforms, findings, shacl.report_graph(findings, conforms), 0)
         shapes = _parse_turtle(self.paths.shapes_file)
         core, constraints = shacl.split_shapes(shapes)
+        local = [c for c in constraints if c.local]
+        constraints = [c for c in constraints if not c.local]
         store = self.store()
         folders = {name: folder for name, folder, _ in chunk_dirs}
         registry = Graph()
@@ -537,8 +539,13 @@ class Pipeline:
                            registry_subjects=registry_subjects)
         results = parallel(_validate_job, jobs, "validate", self.quiet)
         for (name, _, _, key), found in zip(jobs, results, strict=True):
-            self.cache.entries[name].validation_key = key
-            self.cache.entries[name].findings = found
+            entry = self.cache.entries[name]
+            if local:  # the document-local SPARQL constraints, in the chunk's own graphs
+                view = GraphView(store.store, [g["graph"] for g in entry.meta.get("graphs", [])])
+                found = found + shacl.store_findings(view, local,
+                                                     lambda focus: _store_quote(store, focus))
+            entry.validation_key = key
+            entry.findings = found
         findings = [f for e in self.cache.entries.values() for f in e.findings]
         state = self.store_state()
         findings += self._validate_rules(store, core, state)

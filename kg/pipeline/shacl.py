@@ -60,6 +60,7 @@ class SparqlConstraint:
     select: str
     prefixes: dict[str, str]
     targets: list[tuple[str, URIRef]]
+    local: bool = False  # reads only its focus's document graph (dips:documentLocal)
 
     @classmethod
     def read(cls, shapes: Graph, shape: Node, node: Node) -> SparqlConstraint:
@@ -76,9 +77,11 @@ class SparqlConstraint:
             targets += [(kind, t) for t in shapes.objects(shape, predicate)
                         if isinstance(t, URIRef)]
         messages = sorted(str(m) for m in shapes.objects(node, SH.message))
+        local = shapes.value(node, DOCUMENT_LOCAL)
         return cls(shape, shapes.value(node, SH.severity) or SH.Violation,
                    messages[0] if messages else "", str(shapes.value(node, SH.select)),
-                   prefixes, sorted(targets))
+                   prefixes, sorted(targets),
+                   isinstance(local, Literal) and local.toPython() is True)
 
     def query(self) -> str:
         """The constraint as one query over the whole store, ``?this`` bound by the targets."""
@@ -102,6 +105,7 @@ class SparqlConstraint:
 
 
 RDFS_SUBCLASS = URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+DOCUMENT_LOCAL = URIRef("https://w3id.org/dipkg/shapes#documentLocal")
 
 
 def finding(severity: Node, focus: Node, path: Node | None, message: str, value: Node | None,

@@ -14,7 +14,7 @@ interrupted run is repaired by the next one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.errors import InputError
-from kg.sparql import OxigraphEngine, from_ox, to_ox
+from kg.sparql import OxigraphEngine, Term, _syntax, from_ox, to_ox
 
 STORE_DIR = "store"
 
@@ -102,3 +102,21 @@ class WorkStore(OxigraphEngine):
 
     def flush(self) -> None:
         self.store.flush()
+
+
+class GraphView(OxigraphEngine):
+    """Queries on some graphs of the store only: their union is the default graph."""
+
+    def __init__(self, store: ox.Store, graphs: Iterable[str]) -> None:
+        self.store = store
+        self.graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [
+            ox.NamedNode(g) for g in graphs]
+
+    def _query(self, query: str, bindings: Mapping[str, Term] | None = None) -> Any:
+        from kg.queries import inline_values
+
+        text = inline_values(query, dict(bindings)) if bindings else query
+        try:
+            return self.store.query(text, default_graph=self.graphs)
+        except SyntaxError as exc:
+            raise _syntax(exc) from None
