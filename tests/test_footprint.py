@@ -169,7 +169,8 @@ def test_prefetch_asks_each_missing_answer_once_side_by_side(scratch: Project) -
     cached = pipeline.answers()
     broken = "SELECT ?x WHERE { ?x ?p }"
     asks: list[tuple[str, dict[str, object] | None]] = [(q.text, None) for q in queries]
-    assert cached.prefetch(asks + [(queries[0].text, {}), (broken, None)], threads=2) == len(queries)
+    more = [*asks, (queries[0].text, {}), (broken, None)]
+    assert cached.prefetch(more, threads=2) == len(queries)
     assert cached.prefetch(asks, threads=2) == 0  # all kept now
     for query in queries:
         through_cache = run(query, cached)
@@ -177,5 +178,5 @@ def test_prefetch_asks_each_missing_answer_once_side_by_side(scratch: Project) -
         assert through_cache.variables == direct.variables, query.name
         assert through_cache.rows == direct.rows, query.name
     assert (cached.hits, cached.misses, cached.prefetched) == (len(queries), 0, len(queries))
-    with pytest.raises(Exception, match="(?i)pars|syntax|expect"):
+    with pytest.raises(Exception, match=r"(?i)pars|syntax|expect"):
         cached.select(broken)

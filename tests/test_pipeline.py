@@ -303,3 +303,44 @@ def test_validating_every_target_then_keeping_the_focus_gives_the_same_findings(
     assert {(f[0].rsplit("/", 1)[-1], f[1]) for f in selected} == {
         ("bad>", "dip:asOf"), ("bad>", "dip:standingOf"), ("bad>", "dip:standingIn"),
         ("good>", "dip:standingOf"), ("good>", "dip:standingIn")}, selected
+
+
+def test_a_document_local_constraint_finds_in_its_graph_what_the_whole_store_finds(
+        scratch: Project) -> None:
+    """An anchor whose quote is not the text at its offsets is found by the check in its
+    document's graphs exactly as on the whole store; another document's graph finds
+    nothing."""
+    from rdflib import Literal, URIRef
+
+    from kg.pipeline import shacl
+    from kg.pipeline.workstore import GraphView
+
+    pipeline = _run(scratch.data, scratch.build)
+    _, constraints = shacl.split_shapes(Graph().parse(ROOT / "ontology" / "shapes.ttl"))
+    local = [c for c in constraints if c.local]
+    assert [str(c.shape).rsplit("#", 1)[-1] for c in local] == ["SourceTextShape"]
+    store = pipeline.store()
+    entries = pipeline.cache.entries
+    graphs = {name: [g["graph"] for g in entries[name].meta["graphs"]]
+              for name in ("doc/1945-07-11-harriman-soong", "doc/1945-08-14-harriman-141040")}
+    found = store.select("PREFIX oa: <http://www.w3.org/ns/oa#> SELECT ?quote ?exact WHERE { "
+                         "GRAPH ?g { ?quote oa:exact ?exact } } ORDER BY ?quote LIMIT 1",
+                         {"g": URIRef(graphs["doc/1945-07-11-harriman-soong"][0])}).rows[0]
+    quote, exact = found["quote"], found["exact"]
+    assert isinstance(quote, URIRef) and isinstance(exact, Literal)
+    import pyoxigraph as ox
+
+    exact_of = ox.NamedNode("http://www.w3.org/ns/oa#exact")
+    [old] = list(store.store.quads_for_pattern(ox.NamedNode(str(quote)), exact_of, None))
+    store.store.remove(old)
+    store.store.add(ox.Quad(old.subject, exact_of, ox.Literal("words the text does not have"),
+                            old.graph_name))
+
+    def findings(engine: object) -> list[tuple[str, str]]:
+        return sorted((f["focus"], f["message"]) for f in shacl.store_findings(
+            engine, local, lambda focus: ""))  # type: ignore[arg-type]
+
+    whole = findings(store)
+    assert len(whole) == 1 and "words the text does not have" in whole[0][1], whole
+    assert findings(GraphView(store.store, graphs["doc/1945-07-11-harriman-soong"])) == whole
+    assert findings(GraphView(store.store, graphs["doc/1945-08-14-harriman-141040"])) == []
