@@ -305,6 +305,45 @@ def test_validating_every_target_then_keeping_the_focus_gives_the_same_findings(
         ("good>", "dip:standingOf"), ("good>", "dip:standingIn")}, selected
 
 
+def test_shapes_that_target_none_of_the_focus_are_not_run_and_nothing_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document's data graph holds the registry: the shapes that target only registry
+    entries lose their targets for it, and its findings equal those of pySHACL run with
+    every shape on every target (kept for the document's own nodes)."""
+    from rdflib import RDF, URIRef
+    from rdflib.namespace import SH
+
+    from kg.build import load_ontology
+    from kg.pipeline import shacl
+
+    _run(ROOT / "data", tmp_path / "b")
+    data = flatten(read_dataset(tmp_path / "b" / "asserted.nq"))
+    data.parse(tmp_path / "b" / "inferred.nt", format="nt")
+    shapes, _ = shacl.split_shapes(Graph().parse(ROOT / "ontology" / "shapes.ttl"))
+    ontology = load_ontology(ROOT / "ontology" / "dip.ttl")
+    doc = "https://w3id.org/dipkg/id/doc/1945-07-11-harriman-soong"
+    own = {s for s in data.subjects() if isinstance(s, URIRef) and str(s).startswith(doc)}
+    dip = "https://w3id.org/dipkg/ontology#"
+    claim = sorted(s for s in own if (s, RDF.type, URIRef(dip + "Claim")) in data)[0]
+    data.remove((claim, URIRef(dip + "issue"), None))  # a broken claim of its own
+
+    pruned = shacl.targeting(shapes, data, ontology, own)
+    idle = {str(s).rsplit("#", 1)[-1] for s in shapes.subjects(SH.targetClass, None)
+            if (s, SH.targetClass, None) not in pruned}
+    assert {"PersonShape", "NegotiationShape"} <= idle, idle
+    assert not {"ClaimShape", "DocumentShape", "AnchorShape"} & idle, idle
+
+    def found() -> list[tuple[str, ...]]:
+        return sorted((f["focus"], f["path"], f["message"]) for f in shacl.validate_chunk(
+            data, shapes, ontology, own, select_focus=False))
+
+    ours = found()
+    monkeypatch.setattr(shacl, "targeting", lambda shapes, *_: shapes)
+    reference = found()
+    assert any(f[0] == claim.n3() and "issue" in f[1] for f in ours), ours
+    assert ours == reference
+
+
 def test_a_document_local_constraint_finds_in_its_graph_what_the_whole_store_finds(
         scratch: Project) -> None:
     """An anchor whose quote is not the text at its offsets is found by the check in its

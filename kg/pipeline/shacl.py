@@ -25,7 +25,7 @@ from typing import Any
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from kg.sparql import Engine, short
@@ -148,6 +148,7 @@ def validate_chunk(data: Graph, shapes: Graph, ontology: Graph, focus: Iterable[
     nodes: list[str | URIRef] = sorted(wanted)
     if not nodes:
         return []
+    shapes = targeting(shapes, data, ontology, wanted)
     _, report, _ = shacl_validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="none", allow_warnings=True,
         abort_on_first=False, meta_shacl=False, advanced=False,
@@ -171,6 +172,53 @@ def validate_chunk(data: Graph, shapes: Graph, ontology: Graph, focus: Iterable[
             item["path"] = path_text
         out.append(item)
     return out
+
+
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+_TARGETED: dict[tuple[int, frozenset[Node]], tuple[Graph, Graph]] = {}
+
+
+def targeting(shapes: Graph, data: Graph, ontology: Graph, wanted: set[URIRef]) -> Graph:
+    """The shapes, without the targets of the shapes that select none of ``wanted``.
+
+    A shape whose targets select none of the nodes being validated can only report on
+    other nodes, whose findings are dropped; without its targets it is not run at all
+    (it still serves where another shape refers to it with ``sh:node``). A document's
+    data graph holds the registry, and the standings' holds the claims they name (only
+    their types): their shapes are not run on them. The findings are the same.
+    """
+    classes: set[Node] = set()
+    for node in wanted:
+        for kind in data.objects(node, RDF.type):
+            if kind not in classes:
+                for graph in (ontology, data):
+                    classes |= {c for c in graph.transitive_objects(kind, RDFS.subClassOf)
+                                if c is not None}
+    outgoing = {p for node in wanted for p in data.predicates(node, None)}
+    incoming = {p for node in wanted for p in data.predicates(None, node)}
+    selected: dict[Node, set[Any]] = {SH.targetClass: classes, SH.targetNode: wanted,
+                SH.targetSubjectsOf: outgoing, SH.targetObjectsOf: incoming}
+    idle: set[Node] = set()
+    for predicate in TARGETS:
+        for shape in shapes.subjects(predicate, None):
+            idle.add(shape)
+    for predicate in TARGETS:
+        for shape, target in shapes.subject_objects(predicate):
+            if target in selected[predicate]:
+                idle.discard(shape)
+    if not idle:
+        return shapes
+    key = (id(shapes), frozenset(idle))
+    kept = _TARGETED.get(key)
+    if kept is None or kept[0] is not shapes:  # (the graph is held, so its id is not reused)
+        pruned = Graph()
+        for triple in shapes:
+            if not (triple[0] in idle and triple[1] in TARGETS):
+                pruned.add(triple)
+        for prefix, iri in shapes.namespaces():
+            pruned.bind(prefix, iri)
+        kept = _TARGETED[key] = (shapes, pruned)
+    return kept[1]
 
 
 _PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
