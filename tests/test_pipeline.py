@@ -145,16 +145,23 @@ def _rebuilt(data: Path, build: Path) -> list[str]:
     return Pipeline(_paths(data, build), quiet=True).build().rebuilt
 
 
+def _shorten_a_quote(data: Path) -> tuple[Path, str]:
+    """Shorten one claim's quote in the cable; return the file and its text before."""
+    cable = data / "curation" / "1945-07-11-harriman-soong.yaml"
+    text = cable.read_text(encoding="utf-8")
+    assert 'quote: "Stalin received Soong for another talk tonight"' in text
+    cable.write_text(text.replace('quote: "Stalin received Soong for another talk tonight"',
+                                  'quote: "Stalin received Soong for another talk"'),
+                     encoding="utf-8")
+    return cable, text
+
+
 def test_only_what_changed_is_rebuilt(scratch: Project) -> None:
     build = scratch.build
     assert len(_rebuilt(scratch.data, build)) == _parts(scratch.data)
     assert _rebuilt(scratch.data, build) == []
     before = (build / "asserted.nq").read_bytes()
-    cable = scratch.data / "curation" / "1945-07-11-harriman-soong.yaml"
-    text = cable.read_text(encoding="utf-8")
-    cable.write_text(text.replace('quote: "Stalin received Soong for another talk tonight"',
-                                  'quote: "Stalin received Soong for another talk"'),
-                     encoding="utf-8")
+    cable, text = _shorten_a_quote(scratch.data)
     assert _rebuilt(scratch.data, build) == ["doc/1945-07-11-harriman-soong"]
     assert (build / "asserted.nq").read_bytes() != before
     cable.write_text(text, encoding="utf-8")
@@ -183,14 +190,10 @@ def test_an_edit_rewrites_only_its_documents_parts_of_the_outputs(
         return original(self, out, key, make)  # type: ignore[arg-type]
 
     monkeypatch.setattr(outputs.Segments, "part", counting)
-    cable = scratch.data / "curation" / "1945-07-11-harriman-soong.yaml"
-    text = cable.read_text(encoding="utf-8")
-    cable.write_text(text.replace('quote: "Stalin received Soong for another talk tonight"',
-                                  'quote: "Stalin received Soong for another talk"'),
-                     encoding="utf-8")
+    cable, text = _shorten_a_quote(scratch.data)
     assert _rebuilt(scratch.data, build) == ["doc/1945-07-11-harriman-soong"]
     assert made, "nothing was made again"
-    assert len(made) < 30, made  # of some hundreds of parts
+    assert len(made) < 30, made  # of about a hundred parts
     assert {key.split()[0] for key in made} == {f".{s}" for s in ASSERTED}
     fresh = tmp_path / "fresh"
     _rebuilt(scratch.data, fresh)

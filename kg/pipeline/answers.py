@@ -9,7 +9,9 @@ atomically; at most :data:`KEEP` answers are kept, the oldest removed first.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +23,12 @@ from kg.pipeline.footprint import Footprints, StoreState
 from kg.sparql import Results, Term, parse_json_results, to_json
 
 ANSWERS_DIR = "answers"
+DURATIONS = "answer-seconds.json"  # beside the answers: how long each query took last
 KEEP = 2000
+
+
+def _text_key(query: str) -> str:
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()
 
 
 class CachedEngine:
@@ -62,21 +69,41 @@ class CachedEngine:
             path = self._path(query, bindings)
             if path is not None and path not in missing and not path.is_file():
                 missing[path] = (query, bindings)
+        # The longest first (as long as they took last time; a new one first of all),
+        # so that no thread is left with a long query at the end.
+        durations = self._durations()
+        order = sorted(missing.items(), key=lambda item: -durations.get(
+            _text_key(item[1][0]), float("inf")))
 
-        def ask(item: tuple[Path, tuple[str, Mapping[str, Term] | None]]) -> bool:
+        def ask(item: tuple[Path, tuple[str, Mapping[str, Term] | None]]) -> float | None:
             path, (query, bindings) = item
+            start = time.perf_counter()
             try:
                 text = self.engine.select_json(query, bindings)
             except Exception:  # reported by select(), in order, with its message
-                return False
+                return None
             write_atomically({path: text})
-            return True
+            return time.perf_counter() - start
 
         with ThreadPoolExecutor(threads or workers()) as pool:
-            asked = sum(pool.map(ask, missing.items()))
+            took = list(pool.map(ask, order))
+        for (_, (query, _)), seconds in zip(order, took, strict=True):
+            if seconds is not None:
+                durations[_text_key(query)] = round(seconds, 3)
+        if order:
+            record = json.dumps(durations, sort_keys=True)
+            write_atomically({self.folder.parent / DURATIONS: record})
+        asked = sum(1 for seconds in took if seconds is not None)
         self.prefetched += asked
         _prune(self.folder)
         return asked
+
+    def _durations(self) -> dict[str, float]:
+        try:
+            loaded = json.loads((self.folder.parent / DURATIONS).read_text(encoding="utf-8"))
+            return {str(k): float(v) for k, v in loaded.items()}
+        except (OSError, ValueError, AttributeError):
+            return {}
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Results:
         path = self._path(query, bindings)
