@@ -424,8 +424,15 @@ class Pipeline:
             content = combine(closure_digest, sha256_file(rules_file))
             self.cache.state["rules"] = {"key": rules_key, "counts": counts}
         self.cache.state["inferred_graph"] = content
-        with rules_file.open(encoding="utf-8") as stream:
-            rule_predicates = predicate_digests(stream)
+        rules_digest = sha256_file(rules_file)
+        known = self.cache.state.get("rule_predicates") or {}
+        if known.get("file") == rules_digest:  # the rules' output did not change
+            rule_predicates = known["digests"]
+        else:
+            with rules_file.open(encoding="utf-8") as stream:
+                rule_predicates = predicate_digests(stream)
+            self.cache.state["rule_predicates"] = {"file": rules_digest,
+                                                   "digests": rule_predicates}
         self.cache.state["inferred_predicates"] = {"closure": closure_predicates,
                                                    "rules": rule_predicates}
         files: list[Path] = []
