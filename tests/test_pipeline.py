@@ -349,40 +349,49 @@ def test_shapes_that_target_none_of_the_focus_are_not_run_and_nothing_changes(
 
 def test_a_document_local_constraint_finds_in_its_graph_what_the_whole_store_finds(
         scratch: Project) -> None:
-    """An anchor whose quote is not the text at its offsets is found by the check in its
-    document's graphs exactly as on the whole store; another document's graph finds
-    nothing."""
-    from rdflib import Literal, URIRef
+    """An anchor whose quote is not the text at its offsets, and a claim that quotes past
+    the point where its text breaks off, are found in their document's view exactly as
+    on the whole store; another document's view finds nothing."""
+    import pyoxigraph as ox
 
     from kg.pipeline import shacl
-    from kg.pipeline.workstore import GraphView
+    from kg.pipeline.run import document_view
 
     pipeline = _run(scratch.data, scratch.build)
     _, constraints = shacl.split_shapes(Graph().parse(ROOT / "ontology" / "shapes.ttl"))
     local = [c for c in constraints if c.local]
-    assert [str(c.shape).rsplit("#", 1)[-1] for c in local] == ["SourceTextShape"]
+    assert [str(c.shape).rsplit("#", 1)[-1] for c in local] == [
+        "PartialTextShape", "SourceTextShape"]
     store = pipeline.store()
-    entries = pipeline.cache.entries
-    graphs = {name: [g["graph"] for g in entries[name].meta["graphs"]]
-              for name in ("doc/1945-07-11-harriman-soong", "doc/1945-08-14-harriman-141040")}
-    found = store.select("PREFIX oa: <http://www.w3.org/ns/oa#> SELECT ?quote ?exact WHERE { "
-                         "GRAPH ?g { ?quote oa:exact ?exact } } ORDER BY ?quote LIMIT 1",
-                         {"g": URIRef(graphs["doc/1945-07-11-harriman-soong"][0])}).rows[0]
-    quote, exact = found["quote"], found["exact"]
-    assert isinstance(quote, URIRef) and isinstance(exact, Literal)
-    import pyoxigraph as ox
+    metas = {name: pipeline.cache.entries[name].meta for name in (
+        "doc/1945-07-11-harriman-soong", "doc/1945-07-10-harriman-outer-mongolia-sinkiang",
+        "doc/1945-08-14-harriman-141040")}
+    oa = "http://www.w3.org/ns/oa#"
 
-    exact_of = ox.NamedNode("http://www.w3.org/ns/oa#exact")
-    [old] = list(store.store.quads_for_pattern(ox.NamedNode(str(quote)), exact_of, None))
-    store.store.remove(old)
-    store.store.add(ox.Quad(old.subject, exact_of, ox.Literal("words the text does not have"),
-                            old.graph_name))
+    def first(doc: str, predicate: str) -> ox.Quad:
+        graph = ox.NamedNode(metas[doc]["graphs"][0]["graph"])
+        return sorted(store.store.quads_for_pattern(None, ox.NamedNode(predicate), None, graph),
+                      key=str)[0]
+
+    def replace(old: ox.Quad, value: ox.Literal) -> None:
+        store.store.remove(old)
+        store.store.add(ox.Quad(old.subject, old.predicate, value, old.graph_name))
+
+    # The cable: an anchor quotes words its text does not have.
+    replace(first("doc/1945-07-11-harriman-soong", oa + "exact"),
+            ox.Literal("words the text does not have"))
+    # The telegram that breaks off: a claim's anchor ends past the break (and so no
+    # longer quotes its text either).
+    replace(first("doc/1945-07-10-harriman-outer-mongolia-sinkiang", oa + "end"), ox.Literal(
+        "99999", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")))
 
     def findings(engine: object) -> list[tuple[str, str]]:
-        return sorted((f["focus"], f["message"]) for f in shacl.store_findings(
+        return sorted((f["focus"], f["shape"]) for f in shacl.store_findings(
             engine, local, lambda focus: ""))  # type: ignore[arg-type]
 
     whole = findings(store)
-    assert len(whole) == 1 and "words the text does not have" in whole[0][1], whole
-    assert findings(GraphView(store.store, graphs["doc/1945-07-11-harriman-soong"])) == whole
-    assert findings(GraphView(store.store, graphs["doc/1945-08-14-harriman-141040"])) == []
+    shapes = sorted(shape.rsplit("#", 1)[-1].rstrip(">") for _, shape in whole)
+    assert shapes == ["PartialTextShape", "SourceTextShape", "SourceTextShape"], whole
+    views = [findings(document_view(store, meta)) for meta in metas.values()]
+    assert sorted(f for view in views for f in view) == whole
+    assert views[2] == []

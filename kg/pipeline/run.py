@@ -548,7 +548,7 @@ class Pipeline:
         for (name, _, _, key), found in zip(jobs, results, strict=True):
             entry = self.cache.entries[name]
             if local:  # the document-local SPARQL constraints, in the chunk's own graphs
-                view = GraphView(store.store, [g["graph"] for g in entry.meta.get("graphs", [])])
+                view = document_view(store, entry.meta)
                 found = found + shacl.store_findings(view, local,
                                                      lambda focus: _store_quote(store, focus))
             entry.validation_key = key
@@ -622,6 +622,13 @@ class Pipeline:
             raise InputError("nothing has been built yet", hint="run `kg build` first")
         return [(n, self.cache.folder(e.key), e.meta)
                 for n, e in sorted(self.cache.entries.items())]
+
+
+def document_view(store: WorkStore, meta: dict[str, Any]) -> GraphView:
+    """A chunk's own graphs, with the ontology and the entailments: where its
+    document-local SPARQL constraints are checked."""
+    return GraphView(store.store, [g["graph"] for g in meta.get("graphs", [])]
+                     + [str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)])
 
 
 def _dispatch(job: tuple[Any, ...]) -> chunks.Outcome:
