@@ -295,7 +295,6 @@ class Segments:
             self.old = {key: (offset, length, lines)
                         for key, offset, length, lines in previous.get("parts", [])}
         self.parts: list[list[Any]] = []
-        self.copied = 0
         self._source: IO[bytes] | None = None
 
     def part(self, out: IO[str], key: str, make: Callable[[IO[str]], int]) -> int:
@@ -309,7 +308,6 @@ class Segments:
             if self._source is None:
                 self._source = self.path.open("rb")
             _copy_range(self._source, offset, length, raw)
-            self.copied += 1
         else:
             lines = make(out)
             out.flush()
@@ -417,16 +415,18 @@ def write_asserted(stem: Path, chunk_dirs: Sequence[Path], metas: Sequence[dict[
             out.write(tail)
         index[str(parts.path)] = parts.close()
 
+    # The Turtle of each span is made from that span's lines as just written to the
+    # N-Triples file (its index says where), not merged from the chunks again.
     ttl = segments(".ttl")
-    lines = SpanWriter(True)
-    try:
-        with writer.open(stem.with_suffix(".ttl")) as out:
-            if nt_spans:
-                out.write(_turtle_header())
-            for span in nt_spans:
-                ttl.part(out, span.key, lambda o, s=span, w=lines: _write_turtle(w, s, o))  # type: ignore[misc]
-    finally:
-        lines.close()
+    nt_parts = {key: (offset, length)
+                for key, offset, length, _ in index[str(stem.with_suffix(".nt"))]["parts"]}
+    with writer.open(stem.with_suffix(".ttl")) as out, \
+            writer.temp_of(stem.with_suffix(".nt")).open("rb") as source:
+        if nt_spans:
+            out.write(_turtle_header())
+        for span in nt_spans:
+            ttl.part(out, span.key,
+                     lambda o, k=span.key: _write_turtle(source, *nt_parts[k], o))  # type: ignore[misc]
     index[str(ttl.path)] = ttl.close()
     return index
 
@@ -454,21 +454,14 @@ def _turtle_header() -> str:
     return "".join(sorted(f"@prefix {p}: <{i}> .\n" for p, i in WRITER_PREFIXES.items()))
 
 
-def _write_turtle(lines: SpanWriter, span: Span, out: IO[str]) -> int:
-    """One span's triples in Turtle, written by Oxigraph, without the prefix lines.
-
-    The spans share no line, so each is a run of whole subjects, except where two
-    chunks hold triples of one subject and a span starts between them: that subject
-    is then written twice (the same triples).
-    """
-    import io
-
-    text = io.StringIO()
-    lines.write(span, text)
-    if not text.getvalue():
+def _write_turtle(source: IO[bytes], offset: int, length: int, out: IO[str]) -> int:
+    """One span's triples (``length`` bytes of N-Triples at ``offset``) in Turtle, written
+    by Oxigraph, without the prefix lines. Spans are cut between subjects, so the parts
+    join into what one pass over the whole file writes."""
+    if not length:
         return 0
-    body = ox.serialize(ox.parse(input=text.getvalue().encode("utf-8"),
-                                 format=ox.RdfFormat.N_TRIPLES),
+    source.seek(offset)
+    body = ox.serialize(ox.parse(input=source.read(length), format=ox.RdfFormat.N_TRIPLES),
                         format=ox.RdfFormat.TURTLE, prefixes=WRITER_PREFIXES)
     assert body is not None
     turtle = body.decode("utf-8").splitlines(keepends=True)
