@@ -281,3 +281,30 @@ def test_a_document_date_without_a_value_is_an_error(
     path = break_curation(scratch, "    value: 1945-07-11\n", "")
     err = build_fails(scratch, capsys)
     assert f"{CURATION.name}:{line_of(path, 'date:')}: document date: date needs `value:`" in err
+
+
+def _lines(value: object) -> object:
+    """A parsed YAML value with every mapping's and sequence's line marks made visible."""
+    if isinstance(value, dict):
+        return ("map", getattr(value, "line", None), getattr(value, "key_lines", None),
+                {k: _lines(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return ("seq", getattr(value, "line", None), [_lines(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def test_fast_yaml_parser_reads_the_corpus_as_the_python_one_does() -> None:
+    """libyaml's parser (used when PyYAML has it) gives the same values and line marks."""
+    import yaml
+
+    from kg import yamlio
+
+    root = Path(__file__).resolve().parent.parent / "data"
+    files = [*sorted(root.glob("curation/*.yaml")), root / "entities.yaml"]
+    assert len(files) > 3
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast = yaml.load(text, Loader=yamlio._FastLoader)  # noqa: S506
+        slow = yaml.load(text, Loader=yamlio._Loader)  # noqa: S506
+        assert _lines(fast) == _lines(slow), path.name
+    assert yamlio._FastLoader.__mro__[1] is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
