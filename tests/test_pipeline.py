@@ -212,6 +212,60 @@ def test_an_edit_rewrites_only_its_documents_parts_of_the_outputs(
     assert b"changed by hand" not in (build / "asserted.nt").read_bytes()
 
 
+def test_the_closure_is_kept_when_no_entailment_can_change(
+        scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A corrected quote changes no entailment and no triple an entailment could equal:
+    the closure is not merged again, and the inferred files are a fresh build's. An edit
+    that changes an entailment merges it again."""
+    from kg.pipeline import outputs
+
+    build = scratch.build
+    _run(scratch.data, build)
+    merged: list[int] = []
+    original = outputs.minus
+
+    def counting(lines: object, sorted_file: Path) -> object:
+        merged.append(1)
+        return original(lines, sorted_file)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outputs, "minus", counting)
+    cable, _ = _shorten_a_quote(scratch.data)
+    _run(scratch.data, build)
+    assert merged == []
+    fresh = tmp_path / "fresh"
+    _run(scratch.data, fresh)
+    assert merged == [1]
+    assert (build / "inferred.nt").read_bytes() == (fresh / "inferred.nt").read_bytes()
+
+    edited = cable.read_text(encoding="utf-8")
+    assert "    act: Demand\n" in edited
+    cable.write_text(edited.replace("    act: Demand\n", "    act: Offer\n", 1),
+                     encoding="utf-8")
+    _run(scratch.data, build)
+    assert merged == [1, 1]
+    shutil.rmtree(fresh)
+    _run(scratch.data, fresh)
+    assert (build / "inferred.nt").read_bytes() == (fresh / "inferred.nt").read_bytes()
+
+
+def test_the_closure_basis_decides_on_predicates(tmp_path: Path) -> None:
+    from kg.pipeline.cache import sha256_file
+    from kg.pipeline.run import _closure_holds
+
+    closure = tmp_path / "closure.nt"
+    closure.write_text("<a> <p> <b> .\n", encoding="utf-8")
+    basis = {"derived": "d1", "derived_predicates": ["<p>"], "asserted": {"<p>": "a",
+                                                                            "<r>": "b"}}
+    known = {**basis, "digest": sha256_file(closure)}
+    assert _closure_holds(known, basis, closure)
+    assert _closure_holds(known, {**basis, "asserted": {"<p>": "a", "<r>": "c"}}, closure)
+    assert not _closure_holds(known, {**basis, "asserted": {"<p>": "b", "<r>": "b"}}, closure)
+    assert not _closure_holds(known, {**basis, "asserted": {"<r>": "b"}}, closure)
+    assert not _closure_holds(known, {**basis, "derived": "d2"}, closure)
+    closure.write_text("<a> <p> <c> .\n", encoding="utf-8")  # changed by hand
+    assert not _closure_holds(known, basis, closure)
+
+
 def test_an_entity_edit_redoes_the_documents_naming_it(scratch: Project) -> None:
     _rebuilt(scratch.data, scratch.build)
     registry = scratch.data / "entities.yaml"

@@ -185,6 +185,7 @@ def _write_chunk(folder: Path, graphs: Mapping[URIRef, Graph], derived: set[Any]
         meta["derived_first"] = derived_lines[0] if derived_lines else ""
         meta["derived_last"] = derived_lines[-1] if derived_lines else ""
         meta["predicates"] = predicate_digests(quads)
+        meta["derived_predicates"] = predicate_digests(derived_lines)
         (temp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         try:
             os.rename(temp, folder)

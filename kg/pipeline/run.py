@@ -19,6 +19,7 @@ changed, it does nothing.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -389,16 +390,27 @@ class Pipeline:
                 and all(t.exists() for t in targets)):
             return InferResult(summary["owl"], summary["rules"], summary["triples"], [])
         closure_file = self.cache.root / "closure.nt"
-        if reasoner == "owlrl":
-            closure_lines: Iterable[str] = self._owlrl_closure(asserted_nt)
+        basis = _closure_basis(chunk_dirs) if reasoner == "fast" else None
+        known_closure = self.cache.state.pop("closure", None)
+        if basis is not None and _closure_holds(known_closure, basis, closure_file):
+            count = known_closure["count"]
+            closure_predicates = known_closure["predicates"]
+            closure_digest = known_closure["digest"]
         else:
-            closure_lines = outputs.minus(
-                sorted_lines(d / "derived.nt" for _, d, _ in chunk_dirs), asserted_nt)
-        written_count = [0]
-        with closure_file.open("w", encoding="utf-8") as out:
-            closure_predicates = predicate_digests(_written(closure_lines, out, written_count))
-        count = written_count[0]
-        closure_digest = sha256_file(closure_file)
+            if reasoner == "owlrl":
+                closure_lines: Iterable[str] = self._owlrl_closure(asserted_nt)
+            else:
+                closure_lines = outputs.minus(
+                    sorted_lines(d / "derived.nt" for _, d, _ in chunk_dirs), asserted_nt)
+            written_count = [0]
+            with closure_file.open("w", encoding="utf-8") as out:
+                closure_predicates = predicate_digests(
+                    _written(closure_lines, out, written_count))
+            count = written_count[0]
+            closure_digest = sha256_file(closure_file)
+        if basis is not None:
+            self.cache.state["closure"] = {**basis, "count": count, "digest": closure_digest,
+                                           "predicates": closure_predicates}
         store = self.store()
         rules_file = self.cache.root / "rules.nt"
         # The rules read the asserted graphs, the closure and the ontology; when the
@@ -622,6 +634,45 @@ class Pipeline:
             raise InputError("nothing has been built yet", hint="run `kg build` first")
         return [(n, self.cache.folder(e.key), e.meta)
                 for n, e in sorted(self.cache.entries.items())]
+
+
+def _closure_basis(chunk_dirs: list[tuple[str, Path, dict[str, Any]]]) -> dict[str, Any] | None:
+    """What the fast closure (every chunk's entailments, less what is asserted anywhere)
+    is made from: a digest of the entailments, and for each predicate a digest of its
+    asserted triples. None when a chunk does not record its entailments' predicates."""
+    derived: list[str] = []
+    asserted: dict[str, list[str]] = {}
+    for name, _, meta in chunk_dirs:
+        by_predicate = meta.get("derived_predicates")
+        if by_predicate is None:
+            return None
+        derived.append(f"{name} {json.dumps(by_predicate, sort_keys=True)}")
+        for predicate, digest in meta.get("predicates", {}).items():
+            asserted.setdefault(predicate, []).append(f"{name} {digest}")
+    predicates = sorted({p for _, _, meta in chunk_dirs for p in meta["derived_predicates"]})
+    return {"derived": combine(*derived), "derived_predicates": predicates,
+            "asserted": {p: combine(*lines) for p, lines in sorted(asserted.items())}}
+
+
+def _closure_holds(known: dict[str, Any] | None, basis: dict[str, Any],
+                   closure_file: Path) -> bool:
+    """Whether the closure file written from ``known`` is still the closure for ``basis``.
+
+    The entailments are the same, and every predicate whose asserted triples changed
+    is one no entailment uses: a derived triple is dropped from the closure only when it
+    is asserted, and only triples with a changed predicate can have become (or ceased
+    to be) asserted. A quote corrected in one document leaves the closure as it was.
+    """
+    if not known or known.get("derived") != basis["derived"]:
+        return False
+    old, new = known.get("asserted", {}), basis["asserted"]
+    changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+    if changed & set(basis["derived_predicates"]):
+        return False
+    try:
+        return sha256_file(closure_file) == known.get("digest")
+    except OSError:
+        return False
 
 
 def document_view(store: WorkStore, meta: dict[str, Any]) -> GraphView:
