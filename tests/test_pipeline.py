@@ -266,6 +266,27 @@ def test_the_closure_basis_decides_on_predicates(tmp_path: Path) -> None:
     assert not _closure_holds(known, basis, closure)
 
 
+def test_a_store_removed_by_hand_is_filled_again(scratch: Project) -> None:
+    """Nothing changed and the store is not opened; the store removed, the next run
+    loads every graph and the entailments into a new one."""
+    import pyoxigraph as ox
+
+    build = scratch.build
+    _run(scratch.data, build)
+
+    def quads() -> int:
+        return len(ox.Store.read_only(str(build / "store")))
+
+    before = quads()
+    assert before > 1000
+    mtime = (build / "store" / "CURRENT").stat().st_mtime_ns
+    assert _rebuilt(scratch.data, build) == []
+    assert (build / "store" / "CURRENT").stat().st_mtime_ns == mtime
+    shutil.rmtree(build / "store")
+    _run(scratch.data, build)
+    assert quads() == before
+
+
 def test_an_entity_edit_redoes_the_documents_naming_it(scratch: Project) -> None:
     _rebuilt(scratch.data, scratch.build)
     registry = scratch.data / "entities.yaml"

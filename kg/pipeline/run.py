@@ -40,7 +40,7 @@ from kg.pipeline.cache import Cache, Entry, combine, environment_key, sha256_fil
 from kg.pipeline.closure import keep
 from kg.pipeline.footprint import Footprints, StoreState, predicate_digests
 from kg.pipeline.progress import Progress
-from kg.pipeline.workstore import GraphView, WorkStore, open_store
+from kg.pipeline.workstore import STORE_DIR, GraphView, WorkStore, open_store
 from kg.registry import load_registry
 
 T = TypeVar("T")
@@ -283,22 +283,26 @@ class Pipeline:
             new[outcome.name] = outcome.entry
         entries = {**reuse, **new}
         self._check_documents(entries)
-        store = self.store()
+        if not (self.paths.build / STORE_DIR).is_dir():  # removed by hand: fill a new one
+            for stale in ("store", "ontology", "inferred", "inferred_graph"):
+                self.cache.state.pop(stale, None)
         old_graphs = {name: [g["graph"] for g in entry.meta.get("graphs", [])]
                       for name, entry in self.cache.entries.items()}
         changed = [n for n in entries if n not in self.cache.entries
                    or self.cache.entries[n].key != entries[n].key
                    or self.cache.state.get("store", {}).get(n) != entries[n].key]
         removed = [n for n in self.cache.entries if n not in entries]
-        for name in removed:
-            store.replace_graphs(old_graphs.get(name, []), None)
-        for name in changed:
-            store.replace_graphs(old_graphs.get(name, []),
-                                 self.cache.folder(entries[name].key) / "quads.nq")
         onto_digest = sha256_file(self.paths.ontology_file)
-        if self.cache.state.get("ontology") != onto_digest:
-            store.replace_graph_from(str(ONTOLOGY_GRAPH), self._ontology_nt())
-        store.flush()
+        if changed or removed or self.cache.state.get("ontology") != onto_digest:
+            store = self.store()  # not opened when the store already holds all of it
+            for name in removed:
+                store.replace_graphs(old_graphs.get(name, []), None)
+            for name in changed:
+                store.replace_graphs(old_graphs.get(name, []),
+                                     self.cache.folder(entries[name].key) / "quads.nq")
+            if self.cache.state.get("ontology") != onto_digest:
+                store.replace_graph_from(str(ONTOLOGY_GRAPH), self._ontology_nt())
+            store.flush()
         self.cache.entries = entries
         self.cache.state["store"] = {n: e.key for n, e in entries.items()}
         self.cache.state["ontology"] = onto_digest
