@@ -7,6 +7,7 @@ Every sub-command's ``--help`` ends with an example. User errors print
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -478,10 +479,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if hasattr(args, "data"):
             _resolve(args)
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # here, so that a reader gone away is caught below
+        return code
     except KgError as exc:
         sys.stderr.write(exc.render() + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`kg query --list | head`): stop quietly, as a Unix
+        # tool ended by SIGPIPE does. Output still buffered goes nowhere at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -308,3 +308,19 @@ def test_fast_yaml_parser_reads_the_corpus_as_the_python_one_does() -> None:
         slow = yaml.load(text, Loader=yamlio._Loader)  # noqa: S506
         assert _lines(fast) == _lines(slow), path.name
     assert yamlio._FastLoader.__mro__[1] is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`kg query --list | head -1`: no traceback when the pipe closes, and the exit
+    status of a tool ended by SIGPIPE."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "kg", "query", "--list"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=Path(__file__).resolve().parent.parent)
+    assert process.stdout is not None
+    process.stdout.close()  # before it writes anything
+    _, err = process.communicate(timeout=120)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert process.returncode == 141
