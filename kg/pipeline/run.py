@@ -413,7 +413,9 @@ class Pipeline:
             count = written_count[0]
             closure_digest = sha256_file(closure_file)
         if basis is not None:
-            self.cache.state["closure"] = {**basis, "count": count, "digest": closure_digest,
+            self.cache.state["closure"] = {"derived": basis["derived"],
+                                           "asserted": basis["asserted"], "count": count,
+                                           "digest": closure_digest,
                                            "predicates": closure_predicates}
         store = self.store()
         rules_file = self.cache.root / "rules.nt"
